@@ -1,0 +1,39 @@
+/*
+ * geo: country lookups in a MaxMind DB file (libmaxminddb, mmap'ed).
+ *
+ * Both schemas in use are read: GeoIP2/GeoLite2 Country and City
+ * (country.iso_code, else registered_country.iso_code) and the free
+ * databases with a top-level country_code (DB-IP Lite, ip-location-db).
+ * IPv4 addresses are looked up in IPv6 databases and in IPv4-only ones.
+ * A geo_db is immutable once open; a reload opens a new one and swaps
+ * it in, so lookups in flight keep the old one (reference counted).
+ */
+#ifndef EGRESSD_GEO_H
+#define EGRESSD_GEO_H
+
+#include <stddef.h>
+
+#include <netinet/in.h>
+
+struct geo_db;
+
+/*
+ * Open path.  Returns a db with one reference, or NULL with a message
+ * naming the path and the cause in err.
+ */
+struct geo_db	*geo_open(const char *path, char *err, size_t errsize);
+struct geo_db	*geo_ref(struct geo_db *);
+void		 geo_unref(struct geo_db *);
+
+/*
+ * The ISO 3166 alpha-2 code of a (16 bytes, IPv4 as ::ffff:a.b.c.d),
+ * upper case, into cc.  Returns 1 when found, 0 when the address is not
+ * in the database or has no country, -1 on a lookup error.
+ */
+int		 geo_country(struct geo_db *db, const struct in6_addr *a,
+		    char cc[3]);
+
+/* "YYYY-MM-DD" build date and the database type, for the startup log. */
+void		 geo_describe(struct geo_db *db, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * tunnel: the relay between client and upstream, and the protocol
+ * check on the client's first bytes.
+ *
+ * Back-pressure: when the output towards one side holds tunnel_buffer
+ * bytes, the other side stops reading until that output drains to half
+ * (so a tunnel holds at most about two tunnel_buffer's worth, plus the
+ * socket buffers).  Half-close: EOF from one side is passed on as
+ * shutdown(SHUT_WR) once everything before it was written; the session
+ * ends when both directions are closed and flushed.  During the check
+ * the client's bytes are held, not relayed, and upstream bytes flow.
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "allowlist.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "tlshello.h"
+
+#define TUNNEL_SSH_ID	"SSH-2.0-"
+#define TUNNEL_OK	"HTTP/1.1 200 Connection established\r\n\r\n"
+
+static void	tunnel_on_read(struct bufferevent *, void *);
+static void	tunnel_on_write(struct bufferevent *, void *);
+
+
+static struct bufferevent *
+tunnel_peer(struct session *s, struct bufferevent *bev)
+{
+	return bev == s->client ? s->upstream : s->client;
+}
+
+
+static void
+tunnel_arm_idle(struct session *s)
+{
+	const struct config	*c = s->cfg;
+	uint64_t		 now = log_now_ms();
+	double			 wait;
+	struct timeval		 tv;
+
+	wait = c->idle_timeout_s - (double)(now - s->last_io_ms) / 1000;
+	if (c->max_lifetime_s > 0 && c->max_lifetime_s -
+	    (double)(now - s->start_ms) / 1000 < wait)
+		wait = c->max_lifetime_s - (double)(now - s->start_ms) / 1000;
+	if (wait < 0.001)
+		wait = 0.001;
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+	evtimer_add(s->timer, &tv);
+}
+
+
+/* Both directions closed and flushed? */
+static void
+tunnel_maybe_done(struct session *s)
+{
+	if (s->client_eof && s->upstream_eof &&
+	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(s->upstream)) == 0)
+		session_close(s, s->reason != REASON_NONE ? s->reason :
+		    REASON_CLIENT_CLOSED);
+}
+
+
+/* Pass EOF on to dst once its output is empty. */
+static void
+tunnel_shutdown(struct session *s, struct bufferevent *dst)
+{
+	bool	*shut = dst == s->client ? &s->client_shut :
+	    &s->upstream_shut;
+
+	if (*shut || evbuffer_get_length(bufferevent_get_output(dst)) > 0)
+		return;
+	*shut = true;
+	if (dst == s->client && s->client_tls) {
+		/* TLS to the proxy has no half-close: end it here. */
+		s->client_eof = true;
+		return;
+	}
+	shutdown(bufferevent_getfd(dst), SHUT_WR);
+}
+
+
+static void
+tunnel_relay(struct session *s, struct bufferevent *src)
+{
+	struct bufferevent	*dst = tunnel_peer(s, src);
+	struct evbuffer		*in = bufferevent_get_input(src);
+	struct evbuffer		*out = bufferevent_get_output(dst);
+	size_t			 n = evbuffer_get_length(in);
+
+	if (n == 0)
+		return;
+	if (src == s->client)
+		s->bytes_out += n;
+	else
+		s->bytes_in += n;
+	evbuffer_add_buffer(out, in);
+	s->last_io_ms = log_now_ms();
+	if (evbuffer_get_length(out) >= (size_t)s->cfg->tunnel_buffer) {
+		bufferevent_disable(src, EV_READ);
+		bufferevent_setwatermark(dst, EV_WRITE,
+		    (size_t)s->cfg->tunnel_buffer / 2, 0);
+	}
+}
+
+
+/* The first client bytes against the rule's protocol. */
+static enum reason
+tunnel_check(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->client);
+	size_t		 len = evbuffer_get_length(in);
+	const uint8_t	*p;
+	char		 sni[ALLOW_HOST_MAX + 2];
+	size_t		 n;
+
+	if (s->rule->proto == ALLOW_PROTO_SSH) {
+		n = len < 8 ? len : 8;
+		p = evbuffer_pullup(in, (ssize_t)n);
+		if (memcmp(p, TUNNEL_SSH_ID, n) != 0)
+			return REASON_NOT_SSH;
+		return n == 8 ? REASON_NONE : REASON_PROTOCOL_TIMEOUT;
+	}
+	if (len > TLSHELLO_MAX + 64)
+		len = TLSHELLO_MAX + 64;
+	p = evbuffer_pullup(in, (ssize_t)len);
+	switch (tlshello_parse(p, len, sni, sizeof(sni))) {
+	case TLSHELLO_MORE:
+		return REASON_PROTOCOL_TIMEOUT;	/* not yet */
+	case TLSHELLO_NO_SNI:
+		return s->target.kind == HOST_NAME ? REASON_SNI_MISSING :
+		    REASON_NONE;
+	case TLSHELLO_OK:
+		break;
+	default:
+		return REASON_NOT_TLS;
+	}
+	free(s->sni);
+	s->sni = strdup(sni);
+	if (allow_normalise_name(sni) == -1 || s->target.kind != HOST_NAME ||
+	    strcmp(sni, s->target.host) != 0)
+		return REASON_SNI_MISMATCH;
+	return REASON_NONE;
+}
+
+
+static void
+tunnel_on_read(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+	enum reason	 r;
+
+	if (s->phase == PHASE_CHECK && bev == s->client) {
+		r = tunnel_check(s);
+		if (r == REASON_PROTOCOL_TIMEOUT)
+			return;		/* wait for more */
+		if (r != REASON_NONE) {
+			s->check = "fail";
+			session_close(s, r);
+			return;
+		}
+		s->check = "pass";
+		s->phase = PHASE_TUNNEL;
+		bufferevent_setwatermark(s->client, EV_READ, 0, 0);
+		tunnel_arm_idle(s);
+	}
+	tunnel_relay(s, bev);
+}
+
+
+static void
+tunnel_on_write(struct bufferevent *bev, void *arg)
+{
+	struct session		*s = arg;
+	struct bufferevent	*src = tunnel_peer(s, bev);
+	bool			 src_eof = src == s->client ? s->client_eof :
+	    s->upstream_eof;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) <=
+	    (size_t)s->cfg->tunnel_buffer / 2) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		if (!src_eof && !(s->phase == PHASE_CHECK &&
+		    src == s->client))
+			bufferevent_enable(src, EV_READ);
+	}
+	if (src_eof)
+		tunnel_shutdown(s, bev);
+	tunnel_maybe_done(s);
+}
+
+
+void
+tunnel_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	uint64_t	 now = log_now_ms();
+
+	if (bev == NULL) {	/* the idle / lifetime timer */
+		if (s->cfg->max_lifetime_s > 0 && (double)(now - s->start_ms)
+		    >= s->cfg->max_lifetime_s * 1000)
+			session_close(s, REASON_MAX_LIFETIME);
+		else if ((double)(now - s->last_io_ms) >=
+		    s->cfg->idle_timeout_s * 1000)
+			session_close(s, REASON_IDLE_TIMEOUT);
+		else
+			tunnel_arm_idle(s);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		session_close(s, bev == s->client ? REASON_CLIENT_ERROR :
+		    REASON_UPSTREAM_ERROR);
+		return;
+	}
+	if (!(what & BEV_EVENT_EOF))
+		return;
+	if (s->phase == PHASE_CHECK && bev == s->client) {
+		s->check = "fail";
+		session_close(s, REASON_CLIENT_CLOSED);
+		return;
+	}
+	tunnel_relay(s, bev);
+	if (s->reason == REASON_NONE)
+		s->reason = bev == s->client ? REASON_CLIENT_CLOSED :
+		    REASON_UPSTREAM_CLOSED;
+	if (bev == s->client)
+		s->client_eof = true;
+	else
+		s->upstream_eof = true;
+	tunnel_shutdown(s, tunnel_peer(s, bev));
+	tunnel_maybe_done(s);
+}
+
+
+void
+tunnel_start(struct session *s)
+{
+	bool	 check = s->rule->proto != ALLOW_PROTO_ANY;
+
+	s->phase = check ? PHASE_CHECK : PHASE_TUNNEL;
+	s->check = check ? NULL : "none";
+	bufferevent_write(s->client, TUNNEL_OK, sizeof(TUNNEL_OK) - 1);
+	s->answered = true;
+	s->status = 200;
+	s->last_io_ms = log_now_ms();
+	bufferevent_setcb(s->client, tunnel_on_read, tunnel_on_write,
+	    tunnel_on_event, s);
+	bufferevent_setcb(s->upstream, tunnel_on_read, tunnel_on_write,
+	    tunnel_on_event, s);
+	bufferevent_setwatermark(s->client, EV_READ, 0,
+	    check ? TLSHELLO_MAX + 1024 : 0);
+	bufferevent_enable(s->client, EV_READ | EV_WRITE);
+	bufferevent_enable(s->upstream, EV_READ | EV_WRITE);
+	if (check) {
+		struct timeval tv = { (time_t)s->cfg->protocol_timeout_s, 0 };
+
+		evtimer_add(s->timer, &tv);
+	} else
+		tunnel_arm_idle(s);
+	/* bytes that came with the request head go first */
+	if (evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
+		tunnel_on_read(s->client, s);
+}
