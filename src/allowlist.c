@@ -268,7 +268,7 @@ allow_parse_target(const char *raw, size_t len, struct target *t)
 	}
 
 	if ((colon = memchr(raw, ':', len)) == NULL)
-		return REASON_BAD_TARGET;
+		return REASON_BAD_PORT;	/* no port: never a default */
 	hn = (size_t)(colon - raw);
 	if (memchr(colon + 1, ':', len - hn - 1) != NULL)
 		return allow_extra_colon(raw, hn);

@@ -432,10 +432,8 @@ cfg_rule_hosts(struct loader *ld, config_setting_t *e, struct allow_rule *r)
 	r->nhosts = cfg_strings(ld, s, "allow.hosts", &r->hosts);
 	for (i = 0; i < r->nhosts; i++) {
 		char	*h = r->hosts[i];
-		char	*name = h && strncmp(h, "*.", 2) == 0 ? h + 2 : h;
 
-		if (name == NULL || allow_normalise_name(name) == -1 ||
-		    strchr(name, '*') != NULL)
+		if (h == NULL || allow_normalise_pattern(h) == -1)
 			cfg_err(ld, config_setting_get_elem(s, (int)i),
 			    "allow.hosts: '%s' is not a host name or *.suffix",
 			    h ? h : "");

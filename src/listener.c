@@ -304,8 +304,8 @@ listener_is_self(const struct in6_addr *a, uint16_t port)
 		if (lport != port || netset_from_sockaddr((struct sockaddr *)
 		    &l->ss, &la) == -1)
 			continue;
-		wildcard = netset_special(&la) != NULL &&
-		    strcmp(netset_special(&la), "unspecified") == 0;
+		wildcard = IN6_IS_ADDR_UNSPECIFIED(&la) ||
+		    (IN6_IS_ADDR_V4MAPPED(&la) && la.s6_addr32[3] == 0);
 		if (memcmp(&la, a, sizeof(la)) == 0)
 			return true;
 		if (wildcard && (netset_contains(&server.local_addrs, a) ||

@@ -106,7 +106,7 @@ session_record(struct session *s)
 	r.source_country = s->peer_cc[0] ? s->peer_cc : NULL;
 	r.listener = s->listener->name;
 	r.user = s->user[0] ? s->user : NULL;
-	r.auth = s->auth_result;
+	r.auth = s->auth_result ? s->auth_result : "none";
 	r.method = s->method;
 	r.method_len = s->method_len;
 	r.target = s->target_raw;
@@ -121,7 +121,7 @@ session_record(struct session *s)
 	r.dns_ms = s->dns_ms;
 	r.connect_ms = s->connect_ms;
 	r.sni = s->sni;
-	r.protocol_check = s->check;
+	r.protocol_check = s->check ? s->check : "none";
 	r.bytes_out = s->bytes_out;
 	r.bytes_in = s->bytes_in;
 	accesslog_write(&r);
@@ -215,8 +215,8 @@ session_on_linger_write(struct bufferevent *bev, void *arg)
 static void
 session_release_limits(struct session *s)
 {
-	if (s->rl != NULL && s->rl->active > 0)
-		s->rl->active--;
+	if (s->rl != NULL)
+		rl_table_release(server.clients, s->rl, log_now_ms());
 	s->rl = NULL;
 }
 

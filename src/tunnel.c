@@ -129,8 +129,8 @@ tunnel_check(struct session *s)
 			return REASON_NOT_SSH;
 		return n == 8 ? REASON_NONE : REASON_PROTOCOL_TIMEOUT;
 	}
-	if (len > TLSHELLO_MAX + 64)
-		len = TLSHELLO_MAX + 64;
+	if (len > TLSHELLO_MAX_INPUT)
+		len = TLSHELLO_MAX_INPUT;
 	p = evbuffer_pullup(in, (ssize_t)len);
 	switch (tlshello_parse(p, len, sni, sizeof(sni))) {
 	case TLSHELLO_MORE:
@@ -255,7 +255,7 @@ tunnel_start(struct session *s)
 	bufferevent_setcb(s->upstream, tunnel_on_read, tunnel_on_write,
 	    tunnel_on_event, s);
 	bufferevent_setwatermark(s->client, EV_READ, 0,
-	    check ? TLSHELLO_MAX + 1024 : 0);
+	    check ? TLSHELLO_MAX_INPUT : 0);
 	bufferevent_enable(s->client, EV_READ | EV_WRITE);
 	bufferevent_enable(s->upstream, EV_READ | EV_WRITE);
 	if (check) {

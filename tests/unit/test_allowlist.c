@@ -261,7 +261,7 @@ test_b09_port_wraps(void)
 	struct target	t;
 
 	CU_ASSERT_EQUAL(test_allow_v("portal.eu1.edge.siemens.cloud"),
-	    REASON_BAD_TARGET);
+	    REASON_BAD_PORT);
 	CU_ASSERT_EQUAL(test_allow_v("portal.eu1.edge.siemens.cloud:"),
 	    REASON_BAD_PORT);
 	CU_ASSERT_EQUAL(test_allow_v("portal.eu1.edge.siemens.cloud:0"),
@@ -568,7 +568,7 @@ static const struct test_case test_cases[] = {
 	{ "B08.8", TEST_REQ("cgnat.svc.allowed.example:443"), REASON_NONE,
 	  0 },
 	{ "B09.1", TEST_REQ("portal.eu1.edge.siemens.cloud"),
-	  REASON_BAD_TARGET, 400 },
+	  REASON_BAD_PORT, 400 },
 	{ "B09.2", TEST_REQ("portal.eu1.edge.siemens.cloud:"),
 	  REASON_BAD_PORT, 400 },
 	{ "B09.3", TEST_REQ("portal.eu1.edge.siemens.cloud:0"),

@@ -323,8 +323,8 @@ test_b11_9_http10(void)
 static void
 test_b12_1_duplicate_host(void)
 {
-	CU_ASSERT_EQUAL(test_http_check(TEST_WITH("Host: evil.example:443\r\n")),
-	    REASON_DUPLICATE_HOST);
+	CU_ASSERT_EQUAL(test_http_check(TEST_WITH(
+	    "Host: evil.example:443\r\n")), REASON_DUPLICATE_HOST);
 	CU_ASSERT_EQUAL(test_http_check(TEST_WITH("hOST: " TEST_PORTAL "\r\n")),
 	    REASON_DUPLICATE_HOST);
 }
@@ -717,7 +717,8 @@ static void
 test_http_control_bytes(void)
 {
 	static const char	nul_value[] = TEST_WITH("X-a: a\0b\r\n");
-	static const char	nul_target[] = "CONNECT a\0:443 HTTP/1.1\r\n\r\n";
+	static const char	nul_target[] =
+	    "CONNECT a\0:443 HTTP/1.1\r\n\r\n";
 	static const char	high_value[] = TEST_WITH("X-a: \xff\xfe\r\n");
 
 	CU_ASSERT_EQUAL(test_http_check_n(nul_value, sizeof(nul_value) - 1),
