@@ -496,6 +496,18 @@ session_on_head(struct bufferevent *bev, void *arg)
 
 	lim.max_head_bytes = (size_t)s->cfg->max_header_bytes;
 	lim.max_headers = (size_t)s->cfg->max_headers;
+	/* Parse again only when a line may have ended: a client sending a
+	 * byte at a time must not cost a rescan per byte. */
+	if (len <= lim.max_head_bytes && s->head_scanned < len) {
+		struct evbuffer_ptr pos;
+
+		evbuffer_ptr_set(in, &pos, s->head_scanned, EVBUFFER_PTR_SET);
+		if (evbuffer_search(in, "\n", 1, &pos).pos == -1) {
+			s->head_scanned = len;
+			return;
+		}
+	}
+	s->head_scanned = len;
 	p = (const char *)evbuffer_pullup(in, -1);
 	r = http_parse_head(p, len, &lim, &req);
 	if (r == HTTP_PARSE_MORE)

@@ -68,6 +68,7 @@ struct session {
 	uint64_t		 phase_ms;	/* start of DNS, connect */
 	uint64_t		 last_io_ms;
 
+	size_t			 head_scanned;	/* bytes seen with no LF */
 	char			*method;
 	size_t			 method_len;
 	char			*target_raw;
