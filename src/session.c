@@ -528,11 +528,12 @@ session_on_head(struct bufferevent *bev, void *arg)
 		return;
 	}
 	s->have_target = true;
+	/* An oversized value stays empty: it cannot be valid Basic. */
 	if (req.proxy_authorization.ptr != NULL &&
 	    (alen = req.proxy_authorization.len) < sizeof(auth))
 		memcpy(auth, req.proxy_authorization.ptr, alen);
 	else
-		alen = req.proxy_authorization.ptr ? sizeof(auth) : 0;
+		alen = 0;
 	evbuffer_drain(in, req.head_len);
 	bufferevent_disable(bev, EV_READ);
 	evtimer_del(s->timer);
