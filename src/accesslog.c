@@ -360,10 +360,15 @@ accesslog_write(const struct access_record *r)
 	char	 buf[ACCESSLOG_LINE_MAX];
 	size_t	 len;
 	char	*q;
+	bool	 json;
 
+	/* format outside the lock: the writer thread is not held up */
 	pthread_mutex_lock(&al.mtx);
-	len = accesslog_format(r, al.json, buf, sizeof(buf) - 1);
+	json = al.json;
+	pthread_mutex_unlock(&al.mtx);
+	len = accesslog_format(r, json, buf, sizeof(buf) - 1);
 	buf[len++] = '\n';
+	pthread_mutex_lock(&al.mtx);
 	if (!al.running || al.queued + len > ACCESSLOG_QUEUE_MAX) {
 		al.dropped++;
 		goto out;
@@ -375,8 +380,10 @@ accesslog_write(const struct access_record *r)
 	}
 	q = al.queue;
 	memcpy(q + al.queued, buf, len);
+	/* the writer sleeps only on an empty queue: wake it once per batch */
+	if (al.queued == 0)
+		pthread_cond_signal(&al.cond);
 	al.queued += len;
-	pthread_cond_signal(&al.cond);
  out:
 	pthread_mutex_unlock(&al.mtx);
 }

@@ -339,19 +339,33 @@ allow_name_matches(const char *pattern, const char *name)
 }
 
 
-/* Does the rule apply to user (NULL: unauthenticated)? */
+/*
+ * Does the rule apply to user (NULL: unauthenticated) in groups?  An
+ * entry "@g" names group g, never a user, so a user called "@g" cannot
+ * pass for the group.
+ */
 static bool
-allow_rule_user(const struct allow_rule *r, const char *user)
+allow_rule_user(const struct allow_rule *r, const char *user,
+    char *const *groups, size_t ngroups)
 {
-	size_t	i;
+	size_t	i, j;
 
 	if (r->users == NULL)
 		return true;
 	if (user == NULL)
 		return false;
-	for (i = 0; i < r->nusers; i++)
-		if (r->users[i] != NULL && strcmp(r->users[i], user) == 0)
-			return true;
+	for (i = 0; i < r->nusers; i++) {
+		if (r->users[i] == NULL)
+			continue;
+		if (r->users[i][0] != '@') {
+			if (strcmp(r->users[i], user) == 0)
+				return true;
+			continue;
+		}
+		for (j = 0; j < ngroups; j++)
+			if (strcmp(r->users[i] + 1, groups[j]) == 0)
+				return true;
+	}
 	return false;
 }
 
@@ -387,6 +401,15 @@ enum reason
 allow_match(const struct allowlist *list, const struct target *t,
     const char *user, const struct allow_rule **rule)
 {
+	return allow_match_groups(list, t, user, NULL, 0, rule);
+}
+
+
+enum reason
+allow_match_groups(const struct allowlist *list, const struct target *t,
+    const char *user, char *const *groups, size_t ngroups,
+    const struct allow_rule **rule)
+{
 	const struct allow_rule	*r;
 	bool			 named = false;
 	size_t			 i;
@@ -397,7 +420,8 @@ allow_match(const struct allowlist *list, const struct target *t,
 		return REASON_NUMERIC_HOST;
 	for (i = 0; list != NULL && i < list->nrules; i++) {
 		r = &list->rules[i];
-		if (!allow_rule_user(r, user) || !allow_rule_host(r, t))
+		if (!allow_rule_user(r, user, groups, ngroups) ||
+		    !allow_rule_host(r, t))
 			continue;
 		if (allow_rule_port(r, t->port)) {
 			if (rule != NULL)
@@ -442,6 +466,7 @@ allow_free(struct allowlist *list)
 		free(r->ports);
 		netset_free(&r->addrs);
 		allow_free_strings(r->users, r->nusers);
+		allow_free_strings(r->countries, r->ncountries);
 	}
 	free(list->rules);
 	list->rules = NULL;

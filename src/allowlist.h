@@ -50,10 +50,12 @@ struct allow_rule {
 	uint16_t	 *ports;
 	size_t		  nports;
 	struct netset	  addrs;	/* IP literals this rule permits */
-	char		**users;	/* NULL: any authenticated user */
+	char		**users;	/* NULL: any user; "@g": group g */
 	size_t		  nusers;
 	enum allow_proto  proto;
 	int		  line;		/* config line, for the log */
+	char		**countries;	/* destination countries; NULL: any */
+	size_t		  ncountries;
 };
 
 struct allowlist {
@@ -97,6 +99,15 @@ int		 allow_normalise_pattern(char *pattern);
  */
 enum reason	 allow_match(const struct allowlist *list,
 		    const struct target *t, const char *user,
+		    const struct allow_rule **rule);
+
+/*
+ * allow_match for a user who belongs to groups[0..ngroups) (NULL, 0:
+ * none): a rule whose users list holds "@g" applies to members of g.
+ */
+enum reason	 allow_match_groups(const struct allowlist *list,
+		    const struct target *t, const char *user,
+		    char *const *groups, size_t ngroups,
 		    const struct allow_rule **rule);
 
 /* Does name match pattern ("a.b" exactly, "*.b" any name below b)? */

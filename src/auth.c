@@ -259,7 +259,16 @@ auth_check(struct auth *a, const struct users *u, const char *user,
 	const char		*hash = usr ? usr->hash : auth_dummy(a, u);
 	struct auth_job		*j;
 	struct auth_slot	*slot;
+	unsigned char		 digest[AUTH_DIGEST_LEN];
 
+	/* A cache hit allocates nothing: it is the per-tunnel path. */
+	auth_digest(a, user, pass, hash, digest);
+	slot = auth_slot(a, digest);
+	if (usr != NULL && slot->expires_ms > log_now_ms() &&
+	    CRYPTO_memcmp(slot->digest, digest, AUTH_DIGEST_LEN) == 0) {
+		cb(arg, true);
+		return NULL;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->hash = strdup(hash)) == NULL) {
 		free(j);
@@ -272,14 +281,7 @@ auth_check(struct auth *a, const struct users *u, const char *user,
 	j->cb = cb;
 	j->arg = arg;
 	snprintf(j->pass, sizeof(j->pass), "%s", pass);
-	auth_digest(a, user, pass, hash, j->digest);
-	slot = auth_slot(a, j->digest);
-	if (usr != NULL && slot->expires_ms > log_now_ms() &&
-	    CRYPTO_memcmp(slot->digest, j->digest, AUTH_DIGEST_LEN) == 0) {
-		auth_job_free(j);
-		cb(arg, true);
-		return NULL;
-	}
+	memcpy(j->digest, digest, AUTH_DIGEST_LEN);
 	a->pending++;
 	pthread_mutex_lock(&a->mtx);
 	TAILQ_INSERT_TAIL(&a->todo, j, entry);

@@ -8,6 +8,7 @@
  * silently ignored line.  Errors are collected and printed together as
  * "FILE:LINE: reason", then loading fails.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@ struct loader {
 	config_t	 cfg[CONFIG_MAX_FILES];
 	size_t		 n;
 	int		 errors;
+	bool		 geo_off;	/* no geo.database: no countries */
 };
 
 enum opt_type { OPT_INT, OPT_FLOAT, OPT_BOOL, OPT_STRING };
@@ -86,6 +88,10 @@ static const struct opt opts[] = {
 	    65536, NULL },
 	{ "limits.delay_connect", OPT_BOOL, O(delay_connect), 0, 1, 0,
 	    NULL },
+	{ "limits.log_aggregate_interval", OPT_FLOAT, O(log_aggregate_s), 0,
+	    3600, 10, NULL },
+	{ "limits.per_user.tunnels", OPT_INT, O(per_user_tunnels), 0, 1e6,
+	    0, NULL },
 	{ "log.access", OPT_STRING, O(access_log), 0, 0, 0, NULL },
 	{ "log.syslog", OPT_BOOL, O(log_syslog), 0, 1, 0, NULL },
 	{ "log.syslog_facility", OPT_STRING, O(syslog_facility), 0, 0, 0,
@@ -103,11 +109,11 @@ static const char *const structured[] = {
 	"allow", "allow.[]", "allow.[].hosts", "allow.[].hosts.[]",
 	"allow.[].ports", "allow.[].ports.[]", "allow.[].addresses",
 	"allow.[].addresses.[]", "allow.[].users", "allow.[].users.[]",
-	"allow.[].protocol",
+	"allow.[].protocol", "allow.[].countries", "allow.[].countries.[]",
 	"destinations", "destinations.allow_internal",
 	"destinations.allow_internal.[]",
 	"resolver", "resolver.nameservers", "resolver.nameservers.[]",
-	"limits", "limits.per_ip",
+	"limits", "limits.per_ip", "limits.per_user",
 	"log", "log.format",
 	"geo", "geo.private_clients", "geo.private_clients.[]",
 	"geo.clients", "geo.destinations",
@@ -441,6 +447,34 @@ cfg_rule_hosts(struct loader *ld, config_setting_t *e, struct allow_rule *r)
 }
 
 
+/*
+ * A list of ISO 3166 alpha-2 codes at s (absent: empty), upper-cased;
+ * anything but two ASCII letters is an error.  Returns the count.
+ */
+static size_t
+cfg_countries(struct loader *ld, config_setting_t *s, const char *what,
+    char ***out)
+{
+	size_t	 i, n = cfg_strings(ld, s, what, out);
+	char	*v;
+
+	for (i = 0; i < n; i++) {
+		if ((v = (*out)[i]) == NULL)
+			continue;
+		if (strlen(v) != 2 || !isalpha((unsigned char)v[0]) ||
+		    !isalpha((unsigned char)v[1])) {
+			cfg_err(ld, config_setting_get_elem(s, (int)i),
+			    "%s: '%s' is not a two-letter country code",
+			    what, v);
+			continue;
+		}
+		v[0] = (char)toupper((unsigned char)v[0]);
+		v[1] = (char)toupper((unsigned char)v[1]);
+	}
+	return n;
+}
+
+
 static void
 cfg_rule(struct loader *ld, config_setting_t *e, struct allow_rule *r)
 {
@@ -474,6 +508,11 @@ cfg_rule(struct loader *ld, config_setting_t *e, struct allow_rule *r)
 	r->nusers = cfg_strings(ld, config_setting_get_member(e, "users"),
 	    "allow.users", &r->users);
 	cfg_proto(ld, e, &r->proto);
+	s = config_setting_get_member(e, "countries");
+	r->ncountries = cfg_countries(ld, s, "allow.countries",
+	    &r->countries);
+	if (r->ncountries > 0 && ld->geo_off)
+		cfg_err(ld, s, "allow.countries: needs geo.database");
 }
 
 
@@ -511,9 +550,9 @@ cfg_geo_policy(struct loader *ld, const char *path, struct geo_policy *p)
 	config_setting_t *s;
 
 	snprintf(buf, sizeof(buf), "%s.allow", path);
-	p->nallow = cfg_strings(ld, cfg_lookup(ld, buf), buf, &p->allow);
+	p->nallow = cfg_countries(ld, cfg_lookup(ld, buf), buf, &p->allow);
 	snprintf(buf, sizeof(buf), "%s.deny", path);
-	p->ndeny = cfg_strings(ld, cfg_lookup(ld, buf), buf, &p->deny);
+	p->ndeny = cfg_countries(ld, cfg_lookup(ld, buf), buf, &p->deny);
 	snprintf(buf, sizeof(buf), "%s.unknown", path);
 	p->unknown = GEO_UNKNOWN_ALLOW;
 	if ((s = cfg_lookup(ld, buf)) == NULL)
@@ -611,6 +650,7 @@ config_load(char *const *files, size_t n)
 		cfg_read_opt(&ld, c, &opts[i]);
 	cfg_listen(&ld, c);
 	cfg_netset(&ld, "clients.allow", &c->clients_allow);
+	ld.geo_off = c->geo_database == NULL;
 	cfg_allow(&ld, c);
 	cfg_netset(&ld, "destinations.allow_internal", &c->allow_internal);
 	cfg_netset(&ld, "geo.private_clients", &c->geo_private_clients);

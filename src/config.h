@@ -88,6 +88,8 @@ struct config {
 	int			 max_headers;
 	int			 tunnel_buffer;
 	bool			 delay_connect;	/* tls rules: wait for SNI */
+	double			 log_aggregate_s; /* 0: every denial logged */
+	int			 per_user_tunnels;	/* 0: no cap */
 
 	char			*access_log;	/* NULL: none */
 	bool			 log_json;

@@ -203,16 +203,29 @@ geo_lookup(struct geo_db *db, const struct in6_addr *a,
 int
 geo_country(struct geo_db *db, const struct in6_addr *a, char cc[3])
 {
+	int	 r = geo_find(db, a, cc);
+
+	return r == GEO_ABSENT ? 0 : r;
+}
+
+
+/*
+ * As geo_country, but GEO_ABSENT when db has no entry for a at all (or
+ * db is NULL), and 0 only when a has an entry without a usable country.
+ */
+int
+geo_find(struct geo_db *db, const struct in6_addr *a, char cc[3])
+{
 	MMDB_lookup_result_s	 result;
 	size_t			 i;
 	int			 r;
 
 	if (db == NULL)
-		return 0;
+		return GEO_ABSENT;
 	if ((r = geo_lookup(db, a, &result)) != 1)
-		return r;
+		return r == 0 ? GEO_ABSENT : r;
 	if (!result.found_entry)
-		return 0;
+		return GEO_ABSENT;
 
 	for (i = 0; i < GEO_NPATHS; i++) {
 		if ((r = geo_read_code(&result.entry, geo_paths[i], cc)) != 0)

@@ -33,6 +33,15 @@ void		 geo_unref(struct geo_db *);
 int		 geo_country(struct geo_db *db, const struct in6_addr *a,
 		    char cc[3]);
 
+/*
+ * As geo_country, but tells "no entry for a" (GEO_ABSENT) apart from
+ * "an entry without a country" (0): policy treats a non-public address
+ * the database does not contain as having no country at all.
+ */
+#define GEO_ABSENT	(-2)
+int		 geo_find(struct geo_db *db, const struct in6_addr *a,
+		    char cc[3]);
+
 /* "YYYY-MM-DD" build date and the database type, for the startup log. */
 void		 geo_describe(struct geo_db *db, char *buf, size_t size);
 

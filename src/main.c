@@ -109,7 +109,7 @@ main_load_geo(const struct config *c, int *rc)
 	if (c->geo_database == NULL)
 		return NULL;
 	if ((g = geo_open(c->geo_database, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
+		log_warnx("%s", err);
 		*rc = -1;
 		return NULL;
 	}

@@ -107,6 +107,20 @@ bucket_take(struct bucket *b, double rate, double burst, uint64_t now_ms,
 }
 
 
+/*
+ * Would bucket_take(b, rate, burst, now_ms) take a token?  The same
+ * refill arithmetic, on a copy.
+ */
+bool
+bucket_ready(const struct bucket *b, double rate, double burst,
+    uint64_t now_ms)
+{
+	struct bucket	copy = *b;
+
+	return bucket_take(&copy, rate, burst, now_ms, NULL);
+}
+
+
 #define RL_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
 
 /* One SipHash round over v[0..3]. */
@@ -425,4 +439,119 @@ rl_mask(struct in6_addr *a, unsigned bits)
 		a->s6_addr[i] &= (uint8_t)(0xff00 >> bits);
 		bits = 0;
 	}
+}
+
+
+/* The slot of key (addr, reason, status), or NULL. */
+static struct rl_agg_entry *
+rl_agg_find(struct rl_agg *a, const struct in6_addr *addr, int reason,
+    int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < RL_AGG_SLOTS; i++) {
+		struct rl_agg_entry *e = &a->slot[i];
+
+		if (e->used && e->reason == reason && e->status == status &&
+		    memcmp(&e->addr, addr, sizeof(*addr)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+
+/* A free slot, or one with nothing counted (oldest interval); or NULL. */
+static struct rl_agg_entry *
+rl_agg_free_slot(struct rl_agg *a)
+{
+	struct rl_agg_entry	*best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < RL_AGG_SLOTS; i++) {
+		struct rl_agg_entry *e = &a->slot[i];
+
+		if (!e->used)
+			return e;
+		if (e->count == 0 && (best == NULL ||
+		    e->window_start_ms < best->window_start_ms))
+			best = e;
+	}
+	return best;
+}
+
+
+/*
+ * One denial (see ratelimit.h).  An entry whose interval has ended but
+ * was not yet flushed still counts the denial: rl_agg_due() writes it.
+ * The table is scanned linearly: RL_AGG_SLOTS is small and the scan
+ * runs only on a denial.
+ */
+bool
+rl_agg_note(struct rl_agg *a, const struct in6_addr *addr, int reason,
+    int status, uint16_t port, const void *tag, int64_t unix_ms,
+    uint64_t interval_ms, uint64_t now_ms)
+{
+	struct rl_agg_entry	*e;
+
+	if (interval_ms == 0)
+		return true;
+	if ((e = rl_agg_find(a, addr, reason, status)) != NULL) {
+		if (e->count++ == 0)
+			e->first_unix_ms = unix_ms;
+		e->port = port;
+		e->tag = tag;
+		return false;
+	}
+	if ((e = rl_agg_free_slot(a)) == NULL)
+		return true;
+	memset(e, 0, sizeof(*e));
+	e->addr = *addr;
+	e->reason = reason;
+	e->status = status;
+	e->window_start_ms = now_ms;
+	e->used = 1;
+	return true;
+}
+
+
+/* See ratelimit.h. */
+struct rl_agg_entry *
+rl_agg_due(struct rl_agg *a, uint64_t interval_ms, uint64_t now_ms, bool all)
+{
+	size_t	 i;
+
+	for (i = 0; i < RL_AGG_SLOTS; i++) {
+		struct rl_agg_entry *e = &a->slot[i];
+		bool ended = now_ms >= e->window_start_ms + interval_ms;
+
+		if (!e->used || !(ended || all))
+			continue;
+		if (e->count > 0)
+			return e;
+		if (ended)
+			e->used = 0;
+	}
+	return NULL;
+}
+
+
+/* e's count was written at now_ms: a new interval starts, empty. */
+void
+rl_agg_written(struct rl_agg_entry *e, uint64_t now_ms)
+{
+	e->count = 0;
+	e->window_start_ms = now_ms;
+}
+
+
+/* Is any slot in use? */
+bool
+rl_agg_busy(const struct rl_agg *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < RL_AGG_SLOTS; i++)
+		if (a->slot[i].used)
+			return true;
+	return false;
 }

@@ -40,7 +40,10 @@ static void	session_on_head(struct bufferevent *, void *);
 static void	session_on_event(struct bufferevent *, short, void *);
 static void	session_on_timer(evutil_socket_t, short, void *);
 static void	session_policy(struct session *);
-static void	session_connect_next(struct session *);
+
+/* Denials aggregated per source (see rl_agg in ratelimit.h). */
+static struct rl_agg	 session_denials;
+static struct event	*session_agg_ev;
 
 
 static void
@@ -89,6 +92,96 @@ session_free(struct session *s)
 }
 
 
+/* Denials a flood repeats: aggregated in the access log. */
+static bool
+session_aggregated(enum reason r)
+{
+	switch (r) {
+	case REASON_RATE_LIMITED:
+	case REASON_CLIENT_CONN_LIMIT:
+	case REASON_USER_CONN_LIMIT:
+	case REASON_OVERLOADED:
+	case REASON_CLIENT_DENIED:
+	case REASON_CLIENT_GEO_DENIED:
+	case REASON_AUTH_LOCKED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+
+/*
+ * Write every aggregated count whose interval has ended (all: every
+ * count, at shutdown) as one record with event.count, and re-arm the
+ * flush timer while the table holds keys.
+ */
+static void
+session_agg_flush(bool all)
+{
+	struct access_record	 r;
+	struct rl_agg_entry	*e;
+	const struct listener	*l;
+	char			 ip[46];
+	uint64_t		 now = log_now_ms(), interval;
+	struct timeval		 tv = { 1, 0 };
+
+	interval = (uint64_t)(server.cfg->log_aggregate_s * 1000);
+	while ((e = rl_agg_due(&session_denials, interval, now, all)) != NULL) {
+		l = e->tag;
+		netset_ntop(&e->addr, ip, sizeof(ip));
+		memset(&r, 0, sizeof(r));
+		r.session_id = session_new_id();
+		r.start_unix_ms = e->first_unix_ms;
+		r.reason = (enum reason)e->reason;
+		r.status = e->status;
+		r.source_ip = ip;
+		r.source_port = e->port;
+		r.listener = l->name;
+		r.auth = "none";
+		r.protocol_check = "none";
+		r.repeat = e->count;
+		accesslog_write(&r);
+		rl_agg_written(e, now);
+	}
+	if (session_agg_ev != NULL && rl_agg_busy(&session_denials) && !all)
+		evtimer_add(session_agg_ev, &tv);
+}
+
+
+static void
+session_on_agg_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	session_agg_flush(false);
+}
+
+
+/*
+ * Note one denial.  Returns true when the caller writes its own record,
+ * false when it was counted into a later aggregated record.
+ */
+static bool
+session_agg_note(const struct in6_addr *addr, enum reason r, int status,
+    uint16_t port, const struct listener *l)
+{
+	struct timeval	 tv = { 1, 0 };
+	bool		 own;
+
+	own = rl_agg_note(&session_denials, addr, (int)r, status, port, l,
+	    server_unix_ms(), (uint64_t)(server.cfg->log_aggregate_s * 1000),
+	    log_now_ms());
+	if (session_agg_ev == NULL)
+		session_agg_ev = evtimer_new(server.base, session_on_agg_timer,
+		    NULL);
+	if (session_agg_ev != NULL && !evtimer_pending(session_agg_ev, NULL))
+		evtimer_add(session_agg_ev, &tv);
+	return own;
+}
+
+
 static void
 session_record(struct session *s)
 {
@@ -100,7 +193,9 @@ session_record(struct session *s)
 	r.duration_us = (log_now_ms() - s->start_ms) * 1000;
 	r.reason = s->reason;
 	r.status = s->status;
-	r.tunnel = s->status == 200;
+	/* a tunnel that failed its check or its delayed connect failed */
+	r.tunnel = s->status == 200 && reason_status(s->reason) == 0 &&
+	    s->check != NULL && strcmp(s->check, "fail") != 0;
 	r.source_ip = s->peer_ip;
 	r.source_port = s->peer_port;
 	r.source_country = s->peer_cc[0] ? s->peer_cc : NULL;
@@ -124,6 +219,9 @@ session_record(struct session *s)
 	r.protocol_check = s->check ? s->check : "none";
 	r.bytes_out = s->bytes_out;
 	r.bytes_in = s->bytes_in;
+	if (session_aggregated(s->reason) && !session_agg_note(&s->peer_addr,
+	    s->reason, s->status, s->peer_port, s->listener))
+		return;
 	accesslog_write(&r);
 }
 
@@ -218,19 +316,31 @@ session_release_limits(struct session *s)
 	if (s->rl != NULL)
 		rl_table_release(server.clients, s->rl, log_now_ms());
 	s->rl = NULL;
+	if (s->user_rl != NULL)
+		rl_table_release(server.user_fails, s->user_rl, log_now_ms());
+	s->user_rl = NULL;
 }
 
 
 void
 session_close(struct session *s, enum reason reason)
 {
-	bool	 answer;
+	bool	 answer, linger;
 
 	if (s->phase == PHASE_CLOSING)
 		return;
 	answer = !s->answered && reason_status(reason) != 0 &&
 	    s->phase != PHASE_TLS;
+	/* a 200 sent but nothing relayed (check failed, delayed dial
+	 * failed): let the 200 out and end with FIN, not RST */
+	linger = answer || (s->answered && (s->phase == PHASE_CHECK ||
+	    s->phase == PHASE_CONNECT));
 	s->reason = reason;
+	/* how long a lookup or dial took that did not finish */
+	if (s->phase == PHASE_DNS)
+		s->dns_ms = log_now_ms() - s->phase_ms;
+	else if (s->phase == PHASE_CONNECT)
+		s->connect_ms = log_now_ms() - s->phase_ms;
 	s->phase = PHASE_CLOSING;
 	resolver_cancel(s->dns);
 	s->dns = NULL;
@@ -244,7 +354,7 @@ session_close(struct session *s, enum reason reason)
 		session_answer(s, reason);
 	session_record(s);
 	session_release_limits(s);
-	if (!answer) {
+	if (!linger) {
 		session_free(s);
 		return;
 	}
@@ -254,6 +364,9 @@ session_close(struct session *s, enum reason reason)
 	    session_on_linger_write, session_on_event, s);
 	bufferevent_enable(s->client, EV_READ | EV_WRITE);
 	session_arm(s, SESSION_LINGER_MS / 1000.0);
+	/* nothing left to write: no write callback will come */
+	if (evbuffer_get_length(bufferevent_get_output(s->client)) == 0)
+		session_on_linger_write(s->client, s);	/* may free s */
 }
 
 
@@ -267,6 +380,8 @@ session_close_all(enum reason reason)
 		if (s->phase != PHASE_CLOSING)
 			session_close(s, reason);
 	}
+	if (reason == REASON_SHUTDOWN)
+		session_agg_flush(true);
 }
 
 
@@ -278,8 +393,12 @@ session_revoke_users(void)
 	for (s = TAILQ_FIRST(&server.sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->phase == PHASE_CLOSING || s->user[0] == '\0' ||
-		    s->auth_result == NULL ||
-		    strcmp(s->auth_result, "ok") != 0)
+		    s->auth_result == NULL)
+			continue;
+		/* certificate users answer to the users file only if any */
+		if (strcmp(s->auth_result, "ok") != 0 &&
+		    (strcmp(s->auth_result, "certificate") != 0 ||
+		    server.cfg->users_file == NULL))
 			continue;
 		if (server.users == NULL ||
 		    users_find(server.users, s->user) == NULL)
@@ -331,6 +450,7 @@ session_on_timer(evutil_socket_t fd, short what, void *arg)
 		session_close(s, REASON_CONNECT_TIMEOUT);
 		break;
 	case PHASE_CHECK:
+		s->check = "fail";
 		session_close(s, REASON_PROTOCOL_TIMEOUT);
 		break;
 	case PHASE_TUNNEL:
@@ -418,6 +538,12 @@ session_on_auth(void *arg, bool ok)
 	struct session	*s = arg;
 
 	s->auth_job = NULL;
+	if (ok && s->auth_source_refused) {
+		s->auth_result = "failed";
+		session_count_failure(s, s->rl, "source", s->peer_ip);
+		session_close(s, REASON_AUTH_SOURCE);
+		return;
+	}
 	if (!ok) {
 		s->auth_result = "failed";
 		session_count_failure(s, s->rl, "source", s->peer_ip);
@@ -461,13 +587,10 @@ session_authenticate(struct session *s, const char *value, size_t len)
 		return;
 	}
 	u = server.users ? users_find(server.users, s->user) : NULL;
-	if (u != NULL && u->from.n > 0 &&
-	    !netset_contains(&u->from, &s->peer_addr)) {
-		OPENSSL_cleanse(pass, sizeof(pass));
-		session_count_failure(s, s->rl, "source", s->peer_ip);
-		session_close(s, REASON_AUTH_SOURCE);
-		return;
-	}
+	/* A source outside from= is refused only after the password check,
+	 * so the answer's timing does not tell which users have a from=. */
+	s->auth_source_refused = u != NULL && u->from.n > 0 &&
+	    !netset_contains(&u->from, &s->peer_addr);
 	if (session_locked(s, session_user_entry(s->user, now), now)) {
 		OPENSSL_cleanse(pass, sizeof(pass));
 		s->auth_result = "locked";
@@ -556,34 +679,78 @@ session_discard(struct session *s, const char *why)
 }
 
 
+/* Whether cc is one of the n codes in v. */
+static bool
+session_cc_in(char *const *v, size_t n, const char *cc)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && strcmp(v[i], cc) == 0)
+			return true;
+	return false;
+}
+
+
+/* Whether a known country cc passes gp: not denied, allowed if listed. */
+static bool
+session_geo_passes(const struct geo_policy *gp, const char *cc)
+{
+	if (session_cc_in(gp->deny, gp->ndeny, cc))
+		return false;
+	return gp->nallow == 0 || session_cc_in(gp->allow, gp->nallow, cc);
+}
+
+
+/*
+ * The country check of a destination that passed the internal-range
+ * check.  Every address is looked up.  A rule with countries needs one
+ * of them.  An internal address the database has no entry for (one in
+ * destinations.allow_internal) has no country and passes; any other
+ * address without a country follows geo.destinations.unknown.
+ */
+static const char *
+session_dest_geo(struct session *s, const struct in6_addr *a, bool special,
+    char cc[3])
+{
+	const struct geo_policy	*gp = &s->cfg->geo_destinations;
+	const struct allow_rule	*rule = s->rule;
+	int			 r;
+
+	r = geo_find(s->geo, a, cc);
+	if (r != 1) {
+		cc[0] = '\0';
+		if (rule != NULL && rule->ncountries > 0)
+			return "country_unknown";
+		if (r == GEO_ABSENT && special)
+			return NULL;
+		return gp->unknown == GEO_UNKNOWN_DENY ? "country_unknown" :
+		    NULL;
+	}
+	if (!session_geo_passes(gp, cc))
+		return "country";
+	if (rule != NULL && rule->ncountries > 0 &&
+	    !session_cc_in(rule->countries, rule->ncountries, cc))
+		return "country";
+	return NULL;
+}
+
+
 /* May the tunnel go to a?  NULL if so, else the word for the log. */
 static const char *
 session_dest_refused(struct session *s, const struct in6_addr *a,
     char cc[3])
 {
 	const char		*special = netset_special(a);
-	const struct geo_policy	*gp = &s->cfg->geo_destinations;
-	int			 found = 0;
-	size_t			 i;
 
 	cc[0] = '\0';
 	if (special != NULL && !netset_contains(&s->cfg->allow_internal, a))
 		return special;
 	if (listener_is_self(a, s->target.port))
 		return "self";
-	if (s->geo == NULL || special != NULL)
+	if (s->geo == NULL)
 		return NULL;
-	found = geo_country(s->geo, a, cc);
-	if (found != 1)
-		return gp->unknown == GEO_UNKNOWN_DENY ? "country_unknown" :
-		    NULL;
-	for (i = 0; i < gp->ndeny; i++)
-		if (strcmp(gp->deny[i], cc) == 0)
-			return "country";
-	for (i = 0; i < gp->nallow; i++)
-		if (strcmp(gp->allow[i], cc) == 0)
-			return NULL;
-	return gp->nallow > 0 ? "country" : NULL;
+	return session_dest_geo(s, a, special != NULL, cc);
 }
 
 
@@ -638,7 +805,7 @@ session_on_dns(void *arg, enum reason err, struct evutil_addrinfo *ai)
 	struct evutil_addrinfo	*p;
 	struct in6_addr		 a;
 	const char		*why;
-	char			 cc[3];
+	char			 cc[3], denied_cc[3] = "";
 	bool			 geo_only = true;
 
 	s->dns = NULL;
@@ -653,12 +820,16 @@ session_on_dns(void *arg, enum reason err, struct evutil_addrinfo *ai)
 		s->dns_answers++;
 		if ((why = session_dest_refused(s, &a, cc)) != NULL) {
 			geo_only &= strncmp(why, "country", 7) == 0;
+			if (denied_cc[0] == '\0' && cc[0] != '\0')
+				memcpy(denied_cc, cc, 3);
 			session_discard(s, why);
 		} else
 			session_keep(s, p->ai_addr, &a, cc);
 	}
 	evutil_freeaddrinfo(ai);
 	if (s->naddrs == 0 || (s->cfg->dest_strict && s->dns_discarded)) {
+		if (s->dest_cc[0] == '\0')
+			memcpy(s->dest_cc, denied_cc, 3);
 		session_close(s, s->dns_discarded && geo_only ?
 		    REASON_DEST_GEO_DENIED : s->dns_answers ?
 		    REASON_DEST_PROHIBITED : REASON_DNS_ERROR);
@@ -696,13 +867,38 @@ session_literal(struct session *s)
 }
 
 
+/* limits.per_user.tunnels: take one of the user's slots, or refuse. */
+static enum reason
+session_user_cap(struct session *s)
+{
+	struct rl_entry	*e;
+
+	if (s->cfg->per_user_tunnels <= 0 || s->user[0] == '\0' ||
+	    s->user_rl != NULL)
+		return REASON_NONE;
+	if ((e = session_user_entry(s->user, log_now_ms())) == NULL)
+		return REASON_OVERLOADED;
+	if (e->active >= (uint32_t)s->cfg->per_user_tunnels)
+		return REASON_USER_CONN_LIMIT;
+	e->active++;
+	s->user_rl = e;
+	return REASON_NONE;
+}
+
+
 static void
 session_policy(struct session *s)
 {
-	enum reason	 why;
+	const struct user	*u = NULL;
+	enum reason		 why;
 
-	why = allow_match(&s->cfg->allow, &s->target,
-	    s->user[0] ? s->user : NULL, &s->rule);
+	if (s->user[0] != '\0' && server.users != NULL)
+		u = users_find(server.users, s->user);
+	why = allow_match_groups(&s->cfg->allow, &s->target,
+	    s->user[0] ? s->user : NULL, u ? u->groups : NULL,
+	    u ? u->ngroups : 0, &s->rule);
+	if (why == REASON_NONE)
+		why = session_user_cap(s);
 	if (why != REASON_NONE) {
 		session_close(s, why);
 		return;
@@ -742,7 +938,7 @@ session_on_connect(struct bufferevent *bev, short what, void *arg)
 }
 
 
-static void
+void
 session_connect_next(struct session *s)
 {
 	struct sockaddr_storage	*ss;
@@ -752,6 +948,11 @@ session_connect_next(struct session *s)
 	if (s->next_addr >= s->naddrs) {
 		session_close(s, s->any_refused ? REASON_CONNECT_REFUSED :
 		    REASON_CONNECT_ERROR);
+		return;
+	}
+	if (!s->answered && s->cfg->delay_connect &&
+	    s->rule->proto != ALLOW_PROTO_ANY) {
+		tunnel_delay(s);	/* calls back once the check passed */
 		return;
 	}
 	if (s->phase != PHASE_CONNECT) {
@@ -777,16 +978,44 @@ session_connect_next(struct session *s)
 }
 
 
+/*
+ * The client's country (geo on).  Addresses in geo.private_clients pass
+ * without a lookup; every other address is looked up.  A country is
+ * judged by the lists.  A non-public address the database has no entry
+ * for has no country and, not being in private_clients, is refused, so
+ * no private client passes or fails by accident; any other address
+ * without a country follows geo.clients.unknown.
+ */
+static enum reason
+session_gate_geo(struct session *s)
+{
+	const struct config	*c = s->cfg;
+	const struct geo_policy	*gp = &c->geo_clients;
+	int			 r;
+
+	if (s->geo == NULL || netset_contains(&c->geo_private_clients,
+	    &s->peer_addr))
+		return REASON_NONE;
+	r = geo_find(s->geo, &s->peer_addr, s->peer_cc);
+	if (r != 1) {
+		s->peer_cc[0] = '\0';
+		if (r == GEO_ABSENT && netset_special(&s->peer_addr) != NULL)
+			return REASON_CLIENT_GEO_DENIED;
+		return gp->unknown == GEO_UNKNOWN_DENY ?
+		    REASON_CLIENT_GEO_DENIED : REASON_NONE;
+	}
+	return session_geo_passes(gp, s->peer_cc) ? REASON_NONE :
+	    REASON_CLIENT_GEO_DENIED;
+}
+
+
 /* Admission at accept: address list, limits, country. */
 static enum reason
 session_gate(struct session *s)
 {
 	const struct config	*c = s->cfg;
-	const struct geo_policy	*gp = &c->geo_clients;
 	struct in6_addr		 key = s->peer_addr;
 	uint64_t		 now = log_now_ms(), retry = 0;
-	size_t			 i;
-	int			 found;
 
 	if (server.nsessions > (unsigned)c->max_tunnels)
 		return REASON_OVERLOADED;
@@ -799,67 +1028,94 @@ session_gate(struct session *s)
 		return REASON_OVERLOADED;
 	s->rl->last_ms = now;
 	if (s->rl->active >= (uint32_t)c->per_ip_tunnels) {
+		s->rl->refused++;
 		s->rl = NULL;
 		return REASON_CLIENT_CONN_LIMIT;
 	}
 	s->rl->active++;
 	if (!bucket_take(&s->rl->conn_bucket, c->per_ip_rate, c->per_ip_burst,
 	    now, &retry)) {
+		s->rl->refused++;
 		s->retry_after_s = (unsigned)((retry + 999) / 1000);
 		return REASON_RATE_LIMITED;
 	}
-	if (s->geo == NULL || netset_contains(&c->geo_private_clients,
-	    &s->peer_addr))
-		return REASON_NONE;
-	if (netset_special(&s->peer_addr) != NULL)
-		return REASON_CLIENT_GEO_DENIED;	/* no country */
-	found = geo_country(s->geo, &s->peer_addr, s->peer_cc);
-	if (found != 1)
-		return gp->unknown == GEO_UNKNOWN_DENY ?
-		    REASON_CLIENT_GEO_DENIED : REASON_NONE;
-	for (i = 0; i < gp->ndeny; i++)
-		if (strcmp(gp->deny[i], s->peer_cc) == 0)
-			return REASON_CLIENT_GEO_DENIED;
-	for (i = 0; i < gp->nallow; i++)
-		if (strcmp(gp->allow[i], s->peer_cc) == 0)
-			return REASON_NONE;
-	return gp->nallow > 0 ? REASON_CLIENT_GEO_DENIED : REASON_NONE;
+	s->rl->refused = 0;
+	return session_gate_geo(s);
 }
 
 
-/* A verified client certificate names the user (CN or first SAN). */
+/*
+ * The user name in cert: the subject CN, or with field "san" the first
+ * subjectAltName when it is a DNS name or an e-mail address.  Names that
+ * do not fit, hold a NUL or are no valid user name are refused, never
+ * cut short into another name.  0 and cn filled, or -1.
+ */
+static int
+session_cert_name(X509 *cert, const char *field,
+    char cn[AUTH_USER_MAX + 1])
+{
+	GENERAL_NAMES		*names = NULL;
+	const GENERAL_NAME	*g;
+	const ASN1_STRING	*str = NULL;
+	X509_NAME_ENTRY		*ne;
+	int			 t, i, len, rc = -1;
+
+	if (strcmp(field, "san") == 0) {
+		names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL,
+		    NULL);
+		if (names != NULL && sk_GENERAL_NAME_num(names) > 0) {
+			g = sk_GENERAL_NAME_value(names, 0);
+			str = GENERAL_NAME_get0_value(g, &t);
+			if (t != GEN_DNS && t != GEN_EMAIL)
+				str = NULL;
+		}
+	} else if ((i = X509_NAME_get_index_by_NID(
+	    X509_get_subject_name(cert), NID_commonName, -1)) >= 0 &&
+	    (ne = X509_NAME_get_entry(X509_get_subject_name(cert), i)) != NULL)
+		str = X509_NAME_ENTRY_get_data(ne);
+	if (str != NULL && (len = ASN1_STRING_length(str)) > 0 &&
+	    len <= AUTH_USER_MAX &&
+	    users_name_refused((const char *)ASN1_STRING_get0_data(str),
+	    (size_t)len) == NULL) {
+		memcpy(cn, ASN1_STRING_get0_data(str), (size_t)len);
+		cn[len] = '\0';
+		rc = 0;
+	}
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+
+/*
+ * A verified client certificate names the user.  With a users file the
+ * name must be listed there (and its from= must admit the source), so
+ * deleting the line revokes the certificate at the next reload and
+ * groups= apply; without one the client CA alone vouches for it.  A
+ * certificate that names no such user leaves Basic to decide.
+ */
 static void
 session_cert_user(struct session *s)
 {
-	SSL		*ssl = bufferevent_openssl_get_ssl(s->client);
-	X509		*cert;
-	char		 cn[AUTH_USER_MAX + 1] = "";
+	SSL			*ssl;
+	X509			*cert;
+	const struct user	*u;
+	char			 cn[AUTH_USER_MAX + 1] = "";
+	int			 rc;
 
+	ssl = bufferevent_openssl_get_ssl(s->client);
 	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
 	    (cert = SSL_get1_peer_certificate(ssl)) == NULL)
 		return;
-	if (strcmp(s->cfg->cert_user_field, "san") == 0) {
-		GENERAL_NAMES *names = X509_get_ext_d2i(cert,
-		    NID_subject_alt_name, NULL, NULL);
-
-		if (names != NULL && sk_GENERAL_NAME_num(names) > 0) {
-			GENERAL_NAME *g = sk_GENERAL_NAME_value(names, 0);
-			int t;
-			ASN1_STRING *str = GENERAL_NAME_get0_value(g, &t);
-
-			if ((t == GEN_DNS || t == GEN_EMAIL) &&
-			    ASN1_STRING_length(str) < (int)sizeof(cn))
-				snprintf(cn, sizeof(cn), "%.*s",
-				    ASN1_STRING_length(str),
-				    (const char *)ASN1_STRING_get0_data(str));
-		}
-		GENERAL_NAMES_free(names);
-	} else
-		X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
-		    NID_commonName, cn, sizeof(cn));
+	rc = session_cert_name(cert, s->cfg->cert_user_field, cn);
 	X509_free(cert);
-	if (cn[0] == '\0')
+	if (rc == -1)
 		return;
+	if (s->cfg->users_file != NULL) {
+		u = server.users ? users_find(server.users, cn) : NULL;
+		if (u == NULL || (u->from.n > 0 &&
+		    !netset_contains(&u->from, &s->peer_addr)))
+			return;
+	}
 	memcpy(s->user, cn, sizeof(cn));
 	s->auth_result = "certificate";
 }
@@ -915,6 +1171,59 @@ session_setup_client(struct session *s, evutil_socket_t fd)
 }
 
 
+/*
+ * The hard threshold: a source that was refused at least burst times in
+ * a row and is still over its limit (or a proxy at twice its global
+ * cap) is closed at once, with no answer, no session and no parse; the
+ * denial is only counted, and the aggregated record covers it.
+ * Returns true if fd was closed.
+ */
+static bool
+session_shed(struct listener *l, evutil_socket_t fd,
+    const struct sockaddr *sa)
+{
+	const struct config	*c = server.cfg;
+	struct access_record	 r;
+	struct rl_entry		*e;
+	struct in6_addr		 addr, key;
+	enum reason		 why;
+	char			 ip[46];
+	uint64_t		 now = log_now_ms();
+
+	if (netset_from_sockaddr(sa, &addr) == -1)
+		return false;
+	key = addr;
+	if (!IN6_IS_ADDR_V4MAPPED(&key))
+		rl_mask(&key, (unsigned)c->ipv6_prefix);
+	if (server.nsessions >= 2 * (unsigned)c->max_tunnels)
+		why = REASON_OVERLOADED;
+	else if ((e = rl_table_find(server.clients, &key)) == NULL ||
+	    e->refused < (uint32_t)c->per_ip_burst)
+		return false;
+	else if (e->active >= (uint32_t)c->per_ip_tunnels)
+		why = REASON_CLIENT_CONN_LIMIT;
+	else if (!bucket_ready(&e->conn_bucket, c->per_ip_rate,
+	    c->per_ip_burst, now))
+		why = REASON_RATE_LIMITED;
+	else
+		return false;
+	evutil_closesocket(fd);
+	if (!session_agg_note(&addr, why, 0, 0, l))
+		return true;
+	memset(&r, 0, sizeof(r));
+	netset_ntop(&addr, ip, sizeof(ip));
+	r.session_id = session_new_id();
+	r.start_unix_ms = server_unix_ms();
+	r.reason = why;
+	r.source_ip = ip;
+	r.listener = l->name;
+	r.auth = "none";
+	r.protocol_check = "none";
+	accesslog_write(&r);
+	return true;
+}
+
+
 void
 session_accept(struct listener *l, evutil_socket_t fd,
     const struct sockaddr *sa, int salen)
@@ -922,6 +1231,8 @@ session_accept(struct listener *l, evutil_socket_t fd,
 	struct session	*s;
 	enum reason	 why;
 
+	if (session_shed(l, fd, sa))
+		return;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		evutil_closesocket(fd);
 		return;

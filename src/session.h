@@ -55,6 +55,7 @@ struct session {
 	struct resolver_query	*dns;
 	struct auth_job		*auth_job;
 	struct rl_entry		*rl;		/* holds one active count */
+	struct rl_entry		*user_rl;	/* per user: one active count */
 	bool			 client_tls;
 
 	struct sockaddr_storage	 peer;
@@ -78,6 +79,7 @@ struct session {
 	const struct allow_rule	*rule;
 	char			 user[AUTH_USER_MAX + 1];
 	const char		*auth_result;
+	bool			 auth_source_refused; /* from= */
 
 	struct sockaddr_storage	 addrs[SESSION_MAX_ADDRS];
 	unsigned		 naddrs, next_addr;
@@ -112,8 +114,18 @@ void	session_revoke_users(void);
 /* Close every session (shutdown). */
 void	session_close_all(enum reason reason);
 
+/*
+ * Dial the next kept address (the first, at the start); with
+ * limits.delay_connect on a checked rule, the first call answers 200 and
+ * runs the protocol check instead, and the check calls it again.
+ */
+void	session_connect_next(struct session *s);
+
 /* tunnel.c: the relay and the in-tunnel protocol check. */
+/* Upstream connected: answer 200 (unless sent already), start relaying. */
 void	tunnel_start(struct session *s);
+/* delay_connect: answer 200 and check before any upstream exists. */
+void	tunnel_delay(struct session *s);
 void	tunnel_on_event(struct bufferevent *bev, short what, void *arg);
 
 #endif

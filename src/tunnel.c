@@ -9,6 +9,9 @@
  * shutdown(SHUT_WR) once everything before it was written; the session
  * ends when both directions are closed and flushed.  During the check
  * the client's bytes are held, not relayed, and upstream bytes flow.
+ * With limits.delay_connect a checked rule answers 200 before any dial:
+ * the check runs with no upstream, and session_connect_next dials once
+ * it passed (so a refused tunnel never opens an upstream connection).
  */
 #include <sys/socket.h>
 
@@ -168,8 +171,15 @@ tunnel_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		s->check = "pass";
-		s->phase = PHASE_TUNNEL;
 		bufferevent_setwatermark(s->client, EV_READ, 0, 0);
+		if (s->upstream == NULL) {
+			/* delay_connect: dial now, relay once connected */
+			bufferevent_disable(s->client, EV_READ);
+			evtimer_del(s->timer);
+			session_connect_next(s);
+			return;
+		}
+		s->phase = PHASE_TUNNEL;
 		tunnel_arm_idle(s);
 	}
 	tunnel_relay(s, bev);
@@ -184,6 +194,8 @@ tunnel_on_write(struct bufferevent *bev, void *arg)
 	bool			 src_eof = src == s->client ? s->client_eof :
 	    s->upstream_eof;
 
+	if (src == NULL)	/* the 200 went out; upstream not dialled yet */
+		return;
 	if (evbuffer_get_length(bufferevent_get_output(bev)) <=
 	    (size_t)s->cfg->tunnel_buffer / 2) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
@@ -239,10 +251,13 @@ tunnel_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 
-void
-tunnel_start(struct session *s)
+/* Answer 200 and wait for the client's first bytes if the rule checks. */
+static void
+tunnel_answer(struct session *s)
 {
-	bool	 check = s->rule->proto != ALLOW_PROTO_ANY;
+	bool		 check = s->rule->proto != ALLOW_PROTO_ANY;
+	double		 t = s->cfg->protocol_timeout_s;
+	struct timeval	 tv;
 
 	s->phase = check ? PHASE_CHECK : PHASE_TUNNEL;
 	s->check = check ? NULL : "none";
@@ -252,19 +267,43 @@ tunnel_start(struct session *s)
 	s->last_io_ms = log_now_ms();
 	bufferevent_setcb(s->client, tunnel_on_read, tunnel_on_write,
 	    tunnel_on_event, s);
-	bufferevent_setcb(s->upstream, tunnel_on_read, tunnel_on_write,
-	    tunnel_on_event, s);
 	bufferevent_setwatermark(s->client, EV_READ, 0,
 	    check ? TLSHELLO_MAX_INPUT : 0);
 	bufferevent_enable(s->client, EV_READ | EV_WRITE);
-	bufferevent_enable(s->upstream, EV_READ | EV_WRITE);
 	if (check) {
-		struct timeval tv = { (time_t)s->cfg->protocol_timeout_s, 0 };
-
+		tv.tv_sec = (time_t)t;
+		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
 		evtimer_add(s->timer, &tv);
 	} else
 		tunnel_arm_idle(s);
-	/* bytes that came with the request head go first */
+}
+
+
+void
+tunnel_start(struct session *s)
+{
+	if (!s->answered)
+		tunnel_answer(s);
+	else {
+		/* delay_connect: the check passed before the dial */
+		s->phase = PHASE_TUNNEL;
+		s->last_io_ms = log_now_ms();
+		bufferevent_enable(s->client, EV_READ);
+		tunnel_arm_idle(s);
+	}
+	bufferevent_setcb(s->upstream, tunnel_on_read, tunnel_on_write,
+	    tunnel_on_event, s);
+	bufferevent_enable(s->upstream, EV_READ | EV_WRITE);
+	/* bytes that came with the request head (or the check) go first */
+	if (evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
+		tunnel_on_read(s->client, s);
+}
+
+
+void
+tunnel_delay(struct session *s)
+{
+	tunnel_answer(s);
 	if (evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
 		tunnel_on_read(s->client, s);
 }

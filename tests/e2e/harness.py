@@ -829,7 +829,8 @@ def check_record(rec, **want):
     assert rec["event"]["outcome"] in ("success", "failure"), rec
     assert rec["event"]["duration"] >= 0 and rec["network"]["bytes_in"] >= 0
     assert rec["egressd"]["protocol_check"] in ("none", "pass", "fail")
-    assert rec["egressd"]["auth"] in ("none", "ok", "failed", "locked")
+    assert rec["egressd"]["auth"] in ("none", "ok", "failed", "locked",
+                                      "certificate")
     for key, val in want.items():
         cur = rec
         for part in key.split("__"):

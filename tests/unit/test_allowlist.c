@@ -434,6 +434,36 @@ test_allow_users(void)
 }
 
 
+/* "@g" in a rule's users names group g; never a user called "@g". */
+static void
+test_allow_groups(void)
+{
+	static char		 ops_group[] = "@ops", ops_user[] = "ops";
+	static char		*users[] = { ops_group };
+	struct allow_rule	 r = { .hosts = test_hosts3, .nhosts = 1,
+				    .ports = test_ports3, .nports = 1,
+				    .users = users, .nusers = 1, .line = 7 };
+	struct allowlist	 list = { &r, 1 };
+	char			*in_ops[] = { test_bob, ops_user };
+	char			*in_none[] = { test_bob };
+	const struct allow_rule	*rule = NULL;
+	struct target		 t;
+
+	CU_ASSERT_EQUAL(test_allow_parse("ops.example:22", &t), REASON_NONE);
+	CU_ASSERT_EQUAL(allow_match_groups(&list, &t, "carol", in_ops, 2,
+	    &rule), REASON_NONE);
+	CU_ASSERT_PTR_EQUAL(rule, &r);
+	CU_ASSERT_EQUAL(allow_match_groups(&list, &t, "carol", in_none, 1,
+	    &rule), REASON_HOST_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(allow_match_groups(&list, &t, "@ops", NULL, 0,
+	    &rule), REASON_HOST_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(allow_match(&list, &t, "ops", &rule),
+	    REASON_HOST_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(allow_match_groups(&list, &t, NULL, in_ops, 2,
+	    &rule), REASON_HOST_NOT_ALLOWED);
+}
+
+
 static void
 test_allow_empty_list(void)
 {
@@ -721,6 +751,7 @@ test_allowlist_add(void)
 	ADD(test_allow_ldh);
 	ADD(test_allow_wildcard_boundary);
 	ADD(test_allow_users);
+	ADD(test_allow_groups);
 	ADD(test_allow_empty_list);
 	ADD(test_allow_normalise);
 	ADD(test_allow_free_all);

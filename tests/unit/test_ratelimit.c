@@ -358,6 +358,92 @@ test_ratelimit_mask(void)
 }
 
 
+static void
+test_ratelimit_bucket_ready(void)
+{
+	struct bucket	b;
+
+	bucket_init(&b, 1, 1000);
+	CU_ASSERT_TRUE(bucket_ready(&b, 2, 1, 1000));
+	CU_ASSERT_TRUE(bucket_take(&b, 2, 1, 1000, NULL));
+	CU_ASSERT_FALSE(bucket_ready(&b, 2, 1, 1499));
+	CU_ASSERT_FALSE(bucket_ready(&b, 2, 1, 1499));	/* changes nothing */
+	CU_ASSERT_TRUE(bucket_ready(&b, 2, 1, 1500));
+	CU_ASSERT_DOUBLE_EQUAL(b.tokens, 0, 1e-9);
+	CU_ASSERT_EQUAL(b.last_ms, 1000);
+}
+
+
+/* The first denial is written, the rest counted and flushed as one. */
+static void
+test_ratelimit_agg_counts(void)
+{
+	static struct rl_agg	 a;
+	struct rl_agg_entry	*e;
+	struct in6_addr		 k1 = tr_key(1), k2 = tr_key(2);
+	int			 i;
+
+	memset(&a, 0, sizeof(a));
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k1, 7, 429, 1, NULL, 0, 10000, 0));
+	for (i = 0; i < 99; i++)
+		CU_ASSERT_FALSE(rl_agg_note(&a, &k1, 7, 429, 2, NULL, 5,
+		    10000, 100 + (uint64_t)i));
+	/* another source, another reason, another status: own records */
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k2, 7, 429, 1, NULL, 0, 10000, 0));
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k1, 8, 429, 1, NULL, 0, 10000, 0));
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k1, 7, 0, 1, NULL, 0, 10000, 0));
+	CU_ASSERT_PTR_NULL(rl_agg_due(&a, 10000, 9999, false));
+	e = rl_agg_due(&a, 10000, 10000, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(e->count, 99);
+	CU_ASSERT_EQUAL(e->first_unix_ms, 5);
+	CU_ASSERT_EQUAL(e->port, 2);
+	rl_agg_written(e, 10000);
+	/* the others had no count: freed; k1 stays hot for one interval */
+	CU_ASSERT_PTR_NULL(rl_agg_due(&a, 10000, 10000, false));
+	CU_ASSERT_TRUE(rl_agg_busy(&a));
+	CU_ASSERT_FALSE(rl_agg_note(&a, &k1, 7, 429, 3, NULL, 0, 10000,
+	    15000));
+	CU_ASSERT_PTR_NOT_NULL(rl_agg_due(&a, 10000, 15000, true));
+	rl_agg_written(rl_agg_due(&a, 10000, 15000, true), 15000);
+	CU_ASSERT_PTR_NULL(rl_agg_due(&a, 10000, 25000, false));
+	CU_ASSERT_FALSE(rl_agg_busy(&a));
+	/* interval 0: never aggregated */
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k1, 7, 429, 1, NULL, 0, 0, 0));
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k1, 7, 429, 1, NULL, 0, 0, 0));
+}
+
+
+/* A full table never drops a denial and never grows. */
+static void
+test_ratelimit_agg_full(void)
+{
+	static struct rl_agg	 a;
+	struct in6_addr		 k;
+	uint32_t		 i;
+
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < RL_AGG_SLOTS; i++) {
+		k = tr_key(i);
+		CU_ASSERT_TRUE(rl_agg_note(&a, &k, 1, 429, 0, NULL, 0, 1000,
+		    0));
+		CU_ASSERT_FALSE(rl_agg_note(&a, &k, 1, 429, 0, NULL, 0, 1000,
+		    0));
+	}
+	/* every slot holds a count: a new key writes its own record */
+	for (i = 0; i < 3; i++) {
+		k = tr_key(1000);
+		CU_ASSERT_TRUE(rl_agg_note(&a, &k, 1, 429, 0, NULL, 0, 1000,
+		    1));
+	}
+	/* once one is written, its slot (count 0) can be reused */
+	rl_agg_written(rl_agg_due(&a, 1000, 1000, false), 1000);
+	k = tr_key(1000);
+	CU_ASSERT_TRUE(rl_agg_note(&a, &k, 1, 429, 0, NULL, 0, 1000, 1001));
+	CU_ASSERT_FALSE(rl_agg_note(&a, &k, 1, 429, 0, NULL, 0, 1000, 1002));
+}
+
+
 int
 test_ratelimit_add(void)
 {
@@ -383,6 +469,12 @@ test_ratelimit_add(void)
 	    test_ratelimit_release_order) == NULL ||
 	    CU_add_test(s, "B18.3 capacity bound over 100k clients",
 	    test_ratelimit_capacity_bound) == NULL ||
+	    CU_add_test(s, "bucket ready peeks", test_ratelimit_bucket_ready)
+	    == NULL ||
+	    CU_add_test(s, "denials aggregated per key and interval",
+	    test_ratelimit_agg_counts) == NULL ||
+	    CU_add_test(s, "aggregation table full: bounded, nothing lost",
+	    test_ratelimit_agg_full) == NULL ||
 	    CU_add_test(s, "mask", test_ratelimit_mask) == NULL)
 		return -1;
 	return 0;

@@ -1,0 +1,77 @@
+"""SIGHUP reloads the users file without dropping tunnels; a user
+removed by the reload has its open tunnels closed and logged
+(user_revoked), other users' tunnels carry on."""
+import signal
+
+import harness as h
+import authkit as ak
+
+
+def _reload(env, n_users):
+    env.proxy.proc.send_signal(signal.SIGHUP)
+    assert h.wait_until(lambda: "reload done: %d users" % n_users in
+                        env.proxy.stderr(), 10.0), env.proxy.stderr()
+
+
+def test_removed_user_tunnel_closed(t):
+    env = ak.auth_env(t)
+    target = "raw.svc.allowed.example:%d" % env.tcp.port
+    tunnels = {}
+    for user in ("alice", "bob"):
+        r = ak.tunnel(env.port, target, ak.cred(user))
+        h.assert_answer(r, 200)
+        assert ak.echo_ok(r.sock)
+        tunnels[user] = r.sock
+    ak.passwd(env.users, "bob", delete=True)
+    _reload(env, 3)
+    # bob's tunnel ends, with its record
+    rec = env.records(1, timeout=5)[0]
+    h.check_record(rec, user__name="bob", event__reason="user_revoked",
+                   http__response__status_code=200, egressd__auth="ok")
+    tunnels["bob"].settimeout(5)
+    assert h.recv_all(tunnels["bob"], limit_s=5) == b""
+    # alice's tunnel survived the reload
+    assert ak.echo_ok(tunnels["alice"], b"after reload\n")
+    # bob cannot come back; alice can
+    r, _ = ak.send(env.port, ak.request(target, ak.cred("bob")))
+    h.assert_answer(r, 407)
+    tunnels["alice"].close()
+    tunnels["bob"].close()
+    recs = env.records(3, timeout=5)
+    h.check_failure(recs[1], "auth_failed", 407, user__name="bob")
+    h.check_record(recs[2], user__name="alice", egressd__auth="ok")
+    assert recs[2]["event"]["reason"] in ("client_closed",
+                                          "upstream_closed"), recs[2]
+
+
+def test_changed_password_takes_effect(t):
+    """The success cache is flushed on reload: the old password of a user
+    whose hash changed no longer works, even though it was cached."""
+    env = ak.auth_env(t)
+    target = "%s:%d" % (h.PORTAL, env.hub.port)
+    r, _ = ak.send(env.port, ak.request(target, ak.cred("alice")))
+    h.assert_answer(r, 200)
+    ak.passwd(env.users, "alice", b"n3w-secret", "bcrypt")
+    _reload(env, 4)
+    r, _ = ak.send(env.port, ak.request(target, ak.cred("alice")))
+    h.assert_answer(r, 407)
+    r, _ = ak.send(env.port, ak.request(target, ak.cred("alice",
+                                                        b"n3w-secret")))
+    h.assert_answer(r, 200)
+    recs = env.records(3, timeout=5)
+    assert sorted(x["egressd"]["auth"] for x in recs) == \
+        ["failed", "ok", "ok"], recs
+
+
+def test_bad_users_file_keeps_running_set(t):
+    env = ak.auth_env(t)
+    with open(env.users, "a") as f:
+        f.write("mallory:plaintext\n")
+    env.proxy.proc.send_signal(signal.SIGHUP)
+    assert h.wait_until(lambda: "reload failed" in env.proxy.stderr(),
+                        10.0), env.proxy.stderr()
+    err = env.proxy.stderr()
+    assert "%s:5: not a crypt(3) hash" % env.users in err, err
+    target = "%s:%d" % (h.PORTAL, env.hub.port)
+    r, _ = ak.send(env.port, ak.request(target, ak.cred("bob")))
+    h.assert_answer(r, 200)
