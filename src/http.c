@@ -283,3 +283,46 @@ http_parse_head(const char *buf, size_t len,
 		r = http_fail(req, REASON_HEADER_TOO_LARGE);
 	return r;
 }
+
+
+static size_t
+http_put(char *dst, size_t size, size_t at, const char *src, size_t len)
+{
+	if (at + len >= size)
+		len = at < size - 1 ? size - 1 - at : 0;
+	memcpy(dst + at, src, len);
+	return at + len;
+}
+
+
+size_t
+http_redact_target(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char	 mark[] = "[redacted]";
+	size_t			 i, start = 0, end, at = (size_t)-1, n;
+
+	if (size == 0)
+		return 0;
+	/* The authority: after "scheme://" if any, up to the path. */
+	for (i = 0; i + 2 < len && src[i] != '/'; i++)
+		if (src[i] == ':' && src[i + 1] == '/' && src[i + 2] == '/') {
+			start = i + 3;
+			break;
+		}
+	for (end = start; end < len; end++) {
+		if (src[end] == '/' || src[end] == '?' || src[end] == '#')
+			break;
+		if (src[end] == '@')
+			at = end;
+	}
+
+	if (at == (size_t)-1)
+		n = http_put(dst, size, 0, src, len);
+	else {
+		n = http_put(dst, size, 0, src, start);
+		n = http_put(dst, size, n, mark, sizeof(mark) - 1);
+		n = http_put(dst, size, n, src + at, len - at);
+	}
+	dst[n] = '\0';
+	return n;
+}

@@ -35,6 +35,7 @@
 
 #define SESSION_LINGER_MS	2000
 #define SESSION_HEAD_AUTH_MAX	2048
+#define SESSION_TARGET_LOG_MAX	1040	/* 1 KiB of target, redaction mark */
 
 static void	session_on_head(struct bufferevent *, void *);
 static void	session_on_event(struct bufferevent *, short, void *);
@@ -638,9 +639,11 @@ session_on_head(struct bufferevent *bev, void *arg)
 	if (req.method.ptr != NULL)
 		s->method = session_dup(req.method.ptr, req.method.len,
 		    &s->method_len);
-	if (req.target.ptr != NULL)
-		s->target_raw = session_dup(req.target.ptr, req.target.len,
-		    &s->target_len);
+	/* The target as sent, less any userinfo: it may hold a password. */
+	if (req.target.ptr != NULL &&
+	    (s->target_raw = malloc(SESSION_TARGET_LOG_MAX)) != NULL)
+		s->target_len = http_redact_target(s->target_raw,
+		    SESSION_TARGET_LOG_MAX, req.target.ptr, req.target.len);
 	if (r == HTTP_PARSE_ERROR) {
 		session_close(s, req.error);
 		return;

@@ -773,6 +773,38 @@ test_http_empty_input(void)
 }
 
 
+static void
+redact_is(const char *in, const char *want, size_t size)
+{
+	char	out[64];
+	size_t	n;
+
+	n = http_redact_target(out, size, in, strlen(in));
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT_STRING_EQUAL(out, want);
+}
+
+
+/* B10.2: a credential in the target never reaches the log. */
+static void
+test_http_redact_target(void)
+{
+	redact_is("portal.example:443", "portal.example:443", 64);
+	redact_is("alice:s3cret@portal.example:443",
+	    "[redacted]@portal.example:443", 64);
+	redact_is("a@b@portal.example:443", "[redacted]@portal.example:443",
+	    64);
+	redact_is("http://u:p@h.example/x@y", "http://[redacted]@h.example/x@y",
+	    64);
+	redact_is("/path@x", "/path@x", 64);
+	redact_is("@h:1", "[redacted]@h:1", 64);
+	redact_is("", "", 64);
+	/* Cut, never overrun; the password is still not written. */
+	redact_is("secretsecret@h:1", "[red", 5);
+	redact_is("abcdef", "abc", 4);
+}
+
+
 int
 test_http_add(void)
 {
@@ -825,6 +857,7 @@ test_http_add(void)
 	ADD(test_http_control_bytes);
 	ADD(test_http_proxy_authorization);
 	ADD(test_http_empty_input);
+	ADD(test_http_redact_target);
 #undef ADD
 	return 0;
 }
