@@ -28,8 +28,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 DEFAULT_BINARY = os.path.join(REPO, "src", "egressd")
-DEFAULT_CASES = os.path.normpath(os.path.join(REPO, "..", "shared", "cases",
-                                              "cases.tsv"))
+# Our copy of the shared bad-input cases, so the suite never depends on
+# a folder outside the repository; t00 checks it against the shared one.
+DEFAULT_CASES = os.path.join(HERE, "cases.tsv")
+SHARED_CASES = os.path.normpath(os.path.join(REPO, "..", "shared", "cases",
+                                             "cases.tsv"))
 
 HUB_IP = "127.0.0.2"
 PORTAL = "portal.eu1.edge.siemens.cloud"

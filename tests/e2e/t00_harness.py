@@ -206,6 +206,16 @@ def test_cases_file(t):
     assert rows["B18.2"]["raw"] == b""
 
 
+def test_cases_copy_current(t):
+    """tests/e2e/cases.tsv is the shared file, byte for byte."""
+    if not os.path.exists(h.SHARED_CASES):
+        raise h.Skip("no shared cases at %s to compare" % h.SHARED_CASES)
+    with open(h.SHARED_CASES, "rb") as a, open(h.DEFAULT_CASES, "rb") as b:
+        assert a.read() == b.read(), \
+            "shared cases changed: cp %s %s" % (h.SHARED_CASES,
+                                                h.DEFAULT_CASES)
+
+
 def test_libconfig_render(t):
     text = h.libconfig({"a": 1, "b": 2.0, "c": "x\"y", "d": [1, 2],
                         "e": [{"f": True}], "g": {"h": []}})
