@@ -12,4 +12,4 @@ apt-get install -y -qq --no-install-recommends \
 	libevent-dev libssl-dev libmaxminddb-dev libconfig-dev \
 	libcunit1-dev libcrypt-dev \
 	libmaxmind-db-writer-perl mmdb-bin \
-	openssl ca-certificates curl python3 netcat-openbsd >/dev/null
+	openssl ca-certificates curl python3 netcat-openbsd iproute2 >/dev/null
