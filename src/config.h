@@ -90,6 +90,8 @@ struct config {
 	bool			 delay_connect;	/* tls rules: wait for SNI */
 	double			 log_aggregate_s; /* 0: every denial logged */
 	int			 per_user_tunnels;	/* 0: no cap */
+	double			 per_user_rate;		/* 0: no rate */
+	double			 per_user_burst;
 
 	char			*access_log;	/* NULL: none */
 	bool			 log_json;

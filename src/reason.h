@@ -79,6 +79,8 @@
 	    "connection_limit_reached")					\
 	X(USER_CONN_LIMIT,	"user_connection_limit", 429,		\
 	    "connection_limit_reached")					\
+	X(USER_RATE_LIMITED,	"user_rate_limited",	429,		\
+	    "connection_limit_reached")					\
 	X(OVERLOADED,		"proxy_overloaded",	503,		\
 	    "connection_limit_reached")					\
 	/* policy */							\

@@ -101,6 +101,7 @@ session_aggregated(enum reason r)
 	case REASON_RATE_LIMITED:
 	case REASON_CLIENT_CONN_LIMIT:
 	case REASON_USER_CONN_LIMIT:
+	case REASON_USER_RATE_LIMITED:
 	case REASON_OVERLOADED:
 	case REASON_CLIENT_DENIED:
 	case REASON_CLIENT_GEO_DENIED:
@@ -496,7 +497,7 @@ session_locked(struct session *s, struct rl_entry *e, uint64_t now)
 
 
 static struct rl_entry *
-session_user_entry(const char *user, uint64_t now)
+session_user_entry(const char *user, double burst, uint64_t now)
 {
 	struct in6_addr	 key;
 	unsigned char	 md[32];
@@ -504,7 +505,7 @@ session_user_entry(const char *user, uint64_t now)
 
 	EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha256(), NULL);
 	memcpy(&key, md, sizeof(key));
-	return rl_table_get(server.user_fails, &key, 1, now);
+	return rl_table_get(server.user_fails, &key, burst, now);
 }
 
 
@@ -549,7 +550,8 @@ session_on_auth(void *arg, bool ok)
 		s->auth_result = "failed";
 		session_count_failure(s, s->rl, "source", s->peer_ip);
 		session_count_failure(s, session_user_entry(s->user,
-		    log_now_ms()), "user", "(name in access log)");
+		    s->cfg->per_user_burst, log_now_ms()), "user",
+		    "(name in access log)");
 		session_close(s, REASON_AUTH_FAILED);
 		return;
 	}
@@ -592,7 +594,8 @@ session_authenticate(struct session *s, const char *value, size_t len)
 	 * so the answer's timing does not tell which users have a from=. */
 	s->auth_source_refused = u != NULL && u->from.n > 0 &&
 	    !netset_contains(&u->from, &s->peer_addr);
-	if (session_locked(s, session_user_entry(s->user, now), now)) {
+	if (session_locked(s, session_user_entry(s->user,
+	    s->cfg->per_user_burst, now), now)) {
 		OPENSSL_cleanse(pass, sizeof(pass));
 		s->auth_result = "locked";
 		session_close(s, REASON_AUTH_LOCKED);
@@ -870,19 +873,31 @@ session_literal(struct session *s)
 }
 
 
-/* limits.per_user.tunnels: take one of the user's slots, or refuse. */
+/*
+ * limits.per_user: take one of the user's slots and a token of the
+ * user's new-tunnel bucket, or refuse (the slot is checked first, so a
+ * refused tunnel costs no token).
+ */
 static enum reason
 session_user_cap(struct session *s)
 {
-	struct rl_entry	*e;
+	const struct config	*c = s->cfg;
+	struct rl_entry		*e;
+	uint64_t		 now = log_now_ms(), retry = 0;
 
-	if (s->cfg->per_user_tunnels <= 0 || s->user[0] == '\0' ||
-	    s->user_rl != NULL)
+	if ((c->per_user_tunnels <= 0 && c->per_user_rate <= 0) ||
+	    s->user[0] == '\0' || s->user_rl != NULL)
 		return REASON_NONE;
-	if ((e = session_user_entry(s->user, log_now_ms())) == NULL)
+	if ((e = session_user_entry(s->user, c->per_user_burst, now)) == NULL)
 		return REASON_OVERLOADED;
-	if (e->active >= (uint32_t)s->cfg->per_user_tunnels)
+	if (c->per_user_tunnels > 0 &&
+	    e->active >= (uint32_t)c->per_user_tunnels)
 		return REASON_USER_CONN_LIMIT;
+	if (c->per_user_rate > 0 && !bucket_take(&e->conn_bucket,
+	    c->per_user_rate, c->per_user_burst, now, &retry)) {
+		s->retry_after_s = (unsigned)((retry + 999) / 1000);
+		return REASON_USER_RATE_LIMITED;
+	}
 	e->active++;
 	s->user_rl = e;
 	return REASON_NONE;
