@@ -4,7 +4,8 @@
 # installs the build dependencies, builds egressd twice (a normal
 # -Werror build and an AddressSanitizer + UndefinedBehaviorSanitizer
 # build), runs the CUnit suites and the end-to-end scenarios against
-# both, the geo self-test, and ends with one line "N passed, N failed".
+# both, the geo self-test and the style check, and ends with one line
+# "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -53,6 +54,12 @@ suite() {	# suite BUILD-DIR LABEL
 	grep -vE '^PASS ' "$dir/e2e.log"
 	count "$dir/e2e.log" "$label e2e"
 }
+
+mkdir -p build
+echo "== style (80 columns, no trailing blanks)"
+sh contrib/check-style.sh >build/style.log 2>&1
+grep -v '^style:' build/style.log
+count build/style.log style
 
 if build build; then
 	suite build plain
