@@ -10,6 +10,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libevent-dev libssl-dev libmaxminddb-dev libconfig-dev \
-	libcunit1-dev libcrypt-dev \
+	libcunit1-dev libcrypt-dev clang libclang-rt-14-dev \
 	libmaxmind-db-writer-perl mmdb-bin \
 	openssl ca-certificates curl python3 netcat-openbsd iproute2 >/dev/null

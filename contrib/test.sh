@@ -4,7 +4,8 @@
 # installs the build dependencies, builds egressd twice (a normal
 # -Werror build and an AddressSanitizer + UndefinedBehaviorSanitizer
 # build), runs the CUnit suites and the end-to-end scenarios against
-# both, the geo self-test and the style check, and ends with one line
+# both, the geo self-test, a short libFuzzer run of each parser and
+# the style check, and ends with one line
 # "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +74,11 @@ echo "== geo self-test"
 sh tests/e2e/geo_selftest.sh >build/geo.log 2>&1
 tail -n 3 build/geo.log
 count build/geo.log geo
+
+echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-30} s per parser)"
+sh contrib/fuzz.sh >build/fuzz.log 2>&1
+grep -E '^fuzz_' build/fuzz.log
+count build/fuzz.log fuzz
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
