@@ -23,6 +23,7 @@
 struct loader {
 	config_t	 cfg[CONFIG_MAX_FILES];
 	size_t		 n;
+	const char	*last_file;	/* for errors with no setting */
 	int		 errors;
 	bool		 geo_off;	/* no geo.database: no countries */
 };
@@ -135,8 +136,11 @@ cfg_err(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	va_list	 ap;
 	const char *file = s ? config_setting_source_file(s) : NULL;
 
-	fprintf(stderr, "%s:%u: ", file ? file : "config",
-	    s ? config_setting_source_line(s) : 0);
+	if (file != NULL)
+		fprintf(stderr, "%s:%u: ", file, config_setting_source_line(s));
+	else
+		fprintf(stderr, "%s: ", ld->last_file ? ld->last_file :
+		    "configuration");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -346,15 +350,17 @@ cfg_netset(struct loader *ld, const char *path, struct netset *set)
 }
 
 
+/* A port in s; parent names the place when s is absent. */
 static int
-cfg_port(struct loader *ld, config_setting_t *s, uint16_t *port,
-    bool zero_ok)
+cfg_port(struct loader *ld, config_setting_t *s, config_setting_t *parent,
+    const char *what, uint16_t *port, bool zero_ok)
 {
 	double	 v;
 
 	if (s == NULL || cfg_number(s, &v) == -1 || v != (double)(long)v ||
 	    v < (zero_ok ? 0 : 1) || v > 65535) {
-		cfg_err(ld, s, "expected a port number 1..65535");
+		cfg_err(ld, s ? s : parent, "%s: expected a port number "
+		    "%d..65535", what, zero_ok ? 0 : 1);
 		return -1;
 	}
 	*port = (uint16_t)v;
@@ -373,7 +379,8 @@ cfg_listen_one(struct loader *ld, config_setting_t *e, struct listen_cfg *l)
 		return;
 	}
 	l->address = xstrdup(ld, v);
-	cfg_port(ld, config_setting_get_member(e, "port"), &l->port, true);
+	cfg_port(ld, config_setting_get_member(e, "port"), e, "listen.port",
+	    &l->port, true);
 	if ((tls = config_setting_get_member(e, "tls")) == NULL)
 		return;
 	l->tls = true;
@@ -425,8 +432,8 @@ cfg_proto(struct loader *ld, config_setting_t *e, enum allow_proto *p)
 	else if (strcmp(v, "any") == 0)
 		*p = ALLOW_PROTO_ANY;
 	else {
-		cfg_err(ld, e, "allow.protocol: '%s' is not tls, ssh or any",
-		    v);
+		cfg_err(ld, config_setting_get_member(e, "protocol"),
+		    "allow.protocol: '%s' is not tls, ssh or any", v);
 		return -1;
 	}
 	return 0;
@@ -506,8 +513,8 @@ cfg_rule(struct loader *ld, config_setting_t *e, struct allow_rule *r)
 		r->nports = (size_t)config_setting_length(s);
 		r->ports = calloc(r->nports, sizeof(*r->ports));
 		for (i = 0; r->ports && i < r->nports; i++)
-			cfg_port(ld, config_setting_get_elem(s, (int)i),
-			    &r->ports[i], false);
+			cfg_port(ld, config_setting_get_elem(s, (int)i), s,
+			    "allow.ports", &r->ports[i], false);
 	}
 	r->nusers = cfg_strings(ld, config_setting_get_member(e, "users"),
 	    "allow.users", &r->users);
@@ -616,6 +623,7 @@ cfg_open(struct loader *ld, char *const *files, size_t n)
 	for (i = 0; i < n; i++) {
 		config_init(&ld->cfg[i]);
 		ld->n = i + 1;
+		ld->last_file = files[i];
 		if (config_read_file(&ld->cfg[i], files[i]) == CONFIG_TRUE)
 			continue;
 		if (config_error_type(&ld->cfg[i]) == CONFIG_ERR_FILE_IO)

@@ -81,7 +81,7 @@ main_load_users(const struct config *c)
 		return NULL;
 	if (c->users_file != NULL &&
 	    users_load(c->users_file, u, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "auth.users_file: %s\n", err);
 		free(u);
 		return NULL;
 	}
