@@ -17,7 +17,8 @@
  * p50_ms=.. p99_ms=..".
  * tput: one tunnel, BYTES (or SECS) one way to a sink; the last byte
  * is an "E", the only one in the stream, and the sink answers "done" when
- * a read ends with it (or at EOF); prints "bytes=.. secs=.. mbps=.." (MB = 10^6 bytes).
+ * a read ends with it (or at EOF); prints "bytes=.. secs=.. mbps=.."
+ * (MB = 10^6 bytes).
  * idle: N tunnels, WINDOW opening at a time, each checked with one
  * echoed byte, then held; prints "open=N fail=F" and holds them until
  * stdin closes or SECS pass.
@@ -172,7 +173,8 @@ eb_step(struct eb_conn *c)
 		    -1 || err != 0)
 			return -1;
 		if (eb_via_proxy) {
-			if (write(c->fd, eb_req, eb_reqlen) != (ssize_t)eb_reqlen)
+			if (write(c->fd, eb_req, eb_reqlen) !=
+			    (ssize_t)eb_reqlen)
 				return -1;
 			c->st = EB_HEAD;
 			c->got = 0;
