@@ -22,7 +22,13 @@
 #include "log.h"
 
 #define ACCESSLOG_QUEUE_MAX	(8u << 20)
-#define ACCESSLOG_LINE_MAX	8192
+#define ACCESSLOG_RETRY_MS	1000
+/*
+ * Room for the longest record: every string field is cut at 2 KiB once
+ * escaped (url.original at 1 KiB before), so a record stays well below
+ * this and is never cut mid-JSON.
+ */
+#define ACCESSLOG_LINE_MAX	16384
 
 struct accesslog {
 	pthread_mutex_t	 mtx;
@@ -38,6 +44,10 @@ struct accesslog {
 	char		*queue;
 	size_t		 queued;
 	uint64_t	 dropped;
+	/* writer thread only: */
+	uint64_t	 retry_ms;	/* next open attempt while fd is -1 */
+	bool		 down;		/* the last open failed */
+	struct log_limit limit_lost;
 };
 
 static struct accesslog al = {
@@ -86,16 +96,38 @@ line_fmt(struct line *l, const char *fmt, ...)
 }
 
 
-/* A string field: escaped, "-" when absent. */
+/*
+ * The key a field is written under: the last component of its dotted
+ * ECS path in JSON (the nesting comes from line_js), the whole path in
+ * the text form, so that source.ip and destination.ip stay apart.
+ */
+static const char *
+line_key(bool json, const char *path)
+{
+	const char	*dot = strrchr(path, '.');
+
+	return json && dot != NULL ? dot + 1 : path;
+}
+
+
+/*
+ * A string field, escaped.  Absent (NULL or empty) is JSON null, so a
+ * SIEM that maps source.ip or destination.ip as an address never meets
+ * a placeholder it cannot index; the text form writes "-" bare.
+ */
 static void
-line_str(struct line *l, bool json, const char *key, const char *v,
+line_str(struct line *l, bool json, const char *path, const char *v,
     size_t len)
 {
-	char	 esc[2048];
+	char		 esc[2048];
+	const char	*key = line_key(json, path);
 
 	if (v == NULL || len == 0) {
-		v = "-";
-		len = 1;
+		if (json)
+			line_fmt(l, "\"%s\":null", key);
+		else
+			line_fmt(l, " %s=-", key);
+		return;
 	}
 	escape_json(esc, sizeof(esc), v, len);
 	if (json)
@@ -105,13 +137,36 @@ line_str(struct line *l, bool json, const char *key, const char *v,
 }
 
 
+/* A NUL-terminated string field, absent when NULL. */
 static void
-line_num(struct line *l, bool json, const char *key, uint64_t v)
+line_cstr(struct line *l, bool json, const char *path, const char *v)
 {
+	line_str(l, json, path, v, v != NULL ? strlen(v) : 0);
+}
+
+
+static void
+line_num(struct line *l, bool json, const char *path, uint64_t v)
+{
+	const char	*key = line_key(json, path);
+
 	if (json)
 		line_fmt(l, "\"%s\":%" PRIu64, key, v);
 	else
 		line_fmt(l, " %s=%" PRIu64, key, v);
+}
+
+
+/* A number that does not apply when 0 (no status sent, no port). */
+static void
+line_num0(struct line *l, bool json, const char *path, uint64_t v)
+{
+	if (v != 0)
+		line_num(l, json, path, v);
+	else if (json)
+		line_fmt(l, "\"%s\":null", line_key(json, path));
+	else
+		line_fmt(l, " %s=-", path);
 }
 
 
@@ -137,10 +192,97 @@ accesslog_stamp(int64_t unix_ms, char *buf, size_t size)
 }
 
 
-static const char *
-opt(const char *s)
+/* event, session, source, user: who came and how it ended. */
+static void
+accesslog_format_who(struct line *l, bool j, const struct access_record *r)
 {
-	return s ? s : "-";
+	char		 stamp[40], id[20];
+
+	accesslog_stamp(r->start_unix_ms, stamp, sizeof(stamp));
+	snprintf(id, sizeof(id), "%016" PRIx64, r->session_id);
+	line_js(l, j, "{");
+	line_cstr(l, j, "@timestamp", stamp);
+	line_js(l, j, ",\"event\":{");
+	line_cstr(l, j, "event.kind", "event");
+	line_js(l, j, ",");
+	line_cstr(l, j, "event.action", "connect");
+	line_js(l, j, ",");
+	line_cstr(l, j, "event.outcome", r->tunnel ? "success" : "failure");
+	line_js(l, j, ",");
+	line_cstr(l, j, "event.reason", reason_word(r->reason));
+	line_js(l, j, ",");
+	line_num(l, j, "event.duration", r->duration_us * 1000);
+	line_js(l, j, ",");
+	line_num(l, j, "event.count", r->repeat ? r->repeat : 1);
+	line_js(l, j, "},");
+	line_cstr(l, j, "session", id);
+	line_js(l, j, ",\"source\":{");
+	line_cstr(l, j, "source.ip", r->source_ip);
+	line_js(l, j, ",");
+	line_num(l, j, "source.port", r->source_port);
+	line_js(l, j, ",");
+	line_num(l, j, "source.bytes", r->bytes_out);
+	line_js(l, j, ",\"geo\":{");
+	line_cstr(l, j, "source.geo.country_iso_code", r->source_country);
+	line_js(l, j, "}},\"user\":{");
+	line_cstr(l, j, "user.name", r->user);
+	line_js(l, j, "},");
+}
+
+
+/* http, url, destination, network: what was asked and where it went. */
+static void
+accesslog_format_what(struct line *l, bool j,
+    const struct access_record *r)
+{
+	line_js(l, j, "\"http\":{\"request\":{");
+	line_str(l, j, "http.request.method", r->method, r->method_len);
+	line_js(l, j, "},\"response\":{");
+	line_num0(l, j, "http.response.status_code", (uint64_t)r->status);
+	line_js(l, j, "}},\"url\":{");
+	line_str(l, j, "url.original", r->target, r->target_len);
+	line_js(l, j, "},\"destination\":{");
+	line_cstr(l, j, "destination.domain", r->host);
+	line_js(l, j, ",");
+	line_num0(l, j, "destination.port", r->port);
+	line_js(l, j, ",");
+	line_cstr(l, j, "destination.ip", r->dest_ip);
+	line_js(l, j, ",");
+	line_num(l, j, "destination.bytes", r->bytes_in);
+	line_js(l, j, ",\"geo\":{");
+	line_cstr(l, j, "destination.geo.country_iso_code", r->dest_country);
+	line_js(l, j, "}},\"network\":{");
+	line_cstr(l, j, "network.transport", "tcp");
+	line_js(l, j, ",");
+	line_num(l, j, "network.bytes", r->bytes_out + r->bytes_in);
+	line_js(l, j, "},\"tls\":{\"client\":{");
+	line_cstr(l, j, "tls.client.server_name", r->sni);
+	line_js(l, j, "}},");
+}
+
+
+/* egressd: the proxy's own fields (not in ECS). */
+static void
+accesslog_format_own(struct line *l, bool j, const struct access_record *r)
+{
+	line_js(l, j, "\"egressd\":{");
+	line_cstr(l, j, "egressd.listener", r->listener);
+	line_js(l, j, ",");
+	line_cstr(l, j, "egressd.auth", r->auth);
+	line_js(l, j, ",");
+	line_cstr(l, j, "egressd.protocol_check", r->protocol_check);
+	line_js(l, j, ",");
+	line_num(l, j, "egressd.connect_ms", r->connect_ms);
+	line_js(l, j, ",\"dns\":{");
+	line_num(l, j, "egressd.dns.answers", r->dns_answers);
+	line_js(l, j, ",");
+	line_num(l, j, "egressd.dns.discarded", r->dns_discarded);
+	line_js(l, j, ",");
+	line_cstr(l, j, "egressd.dns.discarded_reasons",
+	    r->dns_discarded_why);
+	line_js(l, j, ",");
+	line_num(l, j, "egressd.dns.duration_ms", r->dns_ms);
+	line_js(l, j, "}}}");
 }
 
 
@@ -149,79 +291,18 @@ accesslog_format(const struct access_record *r, bool j, char *buf,
     size_t size)
 {
 	struct line	 l = { buf, 0, size };
-	char		 stamp[40], id[20];
 
 	buf[0] = '\0';
-	accesslog_stamp(r->start_unix_ms, stamp, sizeof(stamp));
-	snprintf(id, sizeof(id), "%016" PRIx64, r->session_id);
-	line_js(&l, j, "{");
-	line_str(&l, j, "@timestamp", stamp, strlen(stamp));
-	line_js(&l, j, ",\"event\":{\"action\":\"connect\",");
-	line_str(&l, j, "outcome", r->tunnel ? "success" : "failure", 7);
-	line_js(&l, j, ",");
-	line_str(&l, j, "reason", reason_word(r->reason),
-	    strlen(reason_word(r->reason)));
-	line_js(&l, j, ",");
-	line_num(&l, j, "duration", r->duration_us * 1000);
-	line_js(&l, j, ",");
-	line_num(&l, j, "count", r->repeat ? r->repeat : 1);
-	line_js(&l, j, "},");
-	line_str(&l, j, "session", id, strlen(id));
-	line_js(&l, j, ",\"source\":{");
-	line_str(&l, j, "ip", opt(r->source_ip), strlen(opt(r->source_ip)));
-	line_js(&l, j, ",");
-	line_num(&l, j, "port", r->source_port);
-	line_js(&l, j, ",\"geo\":{");
-	line_str(&l, j, "country_iso_code", opt(r->source_country),
-	    strlen(opt(r->source_country)));
-	line_js(&l, j, "}},\"user\":{");
-	line_str(&l, j, "name", r->user, r->user ? strlen(r->user) : 0);
-	line_js(&l, j, "},\"http\":{\"request\":{");
-	line_str(&l, j, "method", r->method, r->method_len);
-	line_js(&l, j, "},\"response\":{");
-	line_num(&l, j, "status_code", (uint64_t)r->status);
-	line_js(&l, j, "}},\"url\":{");
-	line_str(&l, j, "original", r->target, r->target_len);
-	line_js(&l, j, "},\"destination\":{");
-	line_str(&l, j, "domain", r->host, r->host ? strlen(r->host) : 0);
-	line_js(&l, j, ",");
-	line_num(&l, j, "port", r->port);
-	line_js(&l, j, ",");
-	line_str(&l, j, "ip", opt(r->dest_ip), strlen(opt(r->dest_ip)));
-	line_js(&l, j, ",\"geo\":{");
-	line_str(&l, j, "country_iso_code", opt(r->dest_country),
-	    strlen(opt(r->dest_country)));
-	line_js(&l, j, "}},\"dns\":{");
-	line_num(&l, j, "answers", r->dns_answers);
-	line_js(&l, j, ",");
-	line_num(&l, j, "discarded", r->dns_discarded);
-	line_js(&l, j, ",");
-	line_str(&l, j, "discarded_reasons", opt(r->dns_discarded_why),
-	    strlen(opt(r->dns_discarded_why)));
-	line_js(&l, j, ",");
-	line_num(&l, j, "duration_ms", r->dns_ms);
-	line_js(&l, j, "},\"tls\":{\"client\":{");
-	line_str(&l, j, "server_name", r->sni, r->sni ? strlen(r->sni) : 0);
-	line_js(&l, j, "}},\"egressd\":{");
-	line_str(&l, j, "listener", opt(r->listener), strlen(opt(r->listener)));
-	line_js(&l, j, ",");
-	line_str(&l, j, "protocol_check", opt(r->protocol_check),
-	    strlen(opt(r->protocol_check)));
-	line_js(&l, j, ",");
-	line_num(&l, j, "connect_ms", r->connect_ms);
-	line_js(&l, j, ",");
-	line_str(&l, j, "auth", opt(r->auth), strlen(opt(r->auth)));
-	line_js(&l, j, "},\"network\":{");
-	line_num(&l, j, "bytes_out", r->bytes_out);
-	line_js(&l, j, ",");
-	line_num(&l, j, "bytes_in", r->bytes_in);
-	line_js(&l, j, "}}");
+	accesslog_format_who(&l, j, r);
+	accesslog_format_what(&l, j, r);
+	accesslog_format_own(&l, j, r);
 	if (!j && l.len > 0 && buf[0] == ' ')
 		memmove(buf, buf + 1, l.len--);
 	return l.len;
 }
 
 
+/* Writer thread, under the mutex: (re)open al.path. */
 static void
 accesslog_open_file(void)
 {
@@ -232,13 +313,81 @@ accesslog_open_file(void)
 		return;
 	al.fd = open(al.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0640);
-	if (al.fd == -1)
-		log_warn("accesslog: %s: cannot open", al.path);
+	if (al.fd == -1) {
+		/* once per outage, not once per retry */
+		if (!al.down)
+			log_warn("accesslog: %s: cannot open: records are "
+			    "held (up to %u MiB) and the file tried again "
+			    "every %d s", al.path, ACCESSLOG_QUEUE_MAX >> 20,
+			    ACCESSLOG_RETRY_MS / 1000);
+		al.down = true;
+		al.retry_ms = log_now_ms() + ACCESSLOG_RETRY_MS;
+	} else if (al.down) {
+		log_info("accesslog: %s: open again", al.path);
+		al.down = false;
+	}
 }
 
 
+/*
+ * Writer thread, under the mutex: wait for records to write, reopening
+ * the file when asked.  While the file cannot be opened the records
+ * stay queued (and the loop counts what no longer fits as dropped), so
+ * an access log directory that comes back within seconds loses nothing.
+ */
 static void
-accesslog_flush(const char *buf, size_t len, bool use_syslog)
+accesslog_wait(void)
+{
+	struct timespec	 ts;
+	bool		 down;
+
+	for (;;) {
+		if (al.reopen || (al.fd == -1 && al.path != NULL &&
+		    log_now_ms() >= al.retry_ms)) {
+			al.reopen = false;
+			accesslog_open_file();
+		}
+		down = al.fd == -1 && al.path != NULL;
+		if (al.stopping || (al.queued > 0 && !down))
+			return;
+		if (!down) {
+			pthread_cond_wait(&al.cond, &al.mtx);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ACCESSLOG_RETRY_MS / 1000;
+		pthread_cond_timedwait(&al.cond, &al.mtx, &ts);
+	}
+}
+
+
+/* Records in buf[0..len), a line each; a cut last line counts. */
+static uint64_t
+accesslog_lines(const char *buf, size_t len)
+{
+	uint64_t	 n = 0;
+	const char	*nl;
+
+	while (len > 0) {
+		n++;
+		if ((nl = memchr(buf, '\n', len)) == NULL)
+			break;
+		len -= (size_t)(nl - buf) + 1;
+		buf = nl + 1;
+	}
+	return n;
+}
+
+
+/*
+ * Writer thread: write a batch to the file and to syslog.  Records the
+ * file cannot take (not open, or a write error such as a full disk) are
+ * counted as lost in the error log, never dropped silently; the writer
+ * tries to open the file again every ACCESSLOG_RETRY_MS.
+ */
+static void
+accesslog_flush(const char *path, const char *buf, size_t len,
+    bool use_syslog)
 {
 	size_t	 off = 0;
 	ssize_t	 n;
@@ -248,11 +397,15 @@ accesslog_flush(const char *buf, size_t len, bool use_syslog)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			log_warn("accesslog: %s: write failed", al.path);
+			log_warn("accesslog: %s: write failed", path);
 			break;
 		}
 		off += (size_t)n;
 	}
+	if (path[0] != '\0' && off < len)
+		log_limited(&al.limit_lost, "accesslog: %s: %" PRIu64
+		    " records lost", path, accesslog_lines(buf + off,
+		    len - off));
 	while (use_syslog && len > 0) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t	    ll = nl ? (size_t)(nl - buf) : len;
@@ -270,6 +423,7 @@ static void *
 accesslog_main(void *arg)
 {
 	char		*batch = NULL, *full;
+	char		 path[4096];
 	size_t		 len;
 	bool		 stop, use_syslog;
 	uint64_t	 dropped;
@@ -278,12 +432,8 @@ accesslog_main(void *arg)
 	/* Two buffers swap between the loop and this thread. */
 	for (;;) {
 		pthread_mutex_lock(&al.mtx);
-		while (al.queued == 0 && !al.stopping && !al.reopen)
-			pthread_cond_wait(&al.cond, &al.mtx);
-		if (al.reopen) {
-			al.reopen = false;
-			accesslog_open_file();
-		}
+		accesslog_wait();
+		snprintf(path, sizeof(path), "%s", al.path ? al.path : "");
 		full = al.queue;
 		len = al.queued;
 		al.queue = batch;
@@ -299,7 +449,7 @@ accesslog_main(void *arg)
 			log_warnx("accesslog: queue full: %" PRIu64
 			    " records dropped", dropped);
 		if (len > 0)
-			accesslog_flush(batch, len, use_syslog);
+			accesslog_flush(path, batch, len, use_syslog);
 		if (stop && len == 0)
 			break;
 	}

@@ -150,7 +150,7 @@ auth_on_done(evutil_socket_t fd, short what, void *arg)
 			    (uint64_t)(j->ttl_s * 1000);
 		}
 		if (j->cb != NULL)
-			j->cb(j->arg, j->ok);
+			j->cb(j->arg, j->ok, j->cacheable ? j->hash : NULL);
 		auth_job_free(j);
 	}
 }
@@ -266,13 +266,13 @@ auth_check(struct auth *a, const struct users *u, const char *user,
 	slot = auth_slot(a, digest);
 	if (usr != NULL && slot->expires_ms > log_now_ms() &&
 	    CRYPTO_memcmp(slot->digest, digest, AUTH_DIGEST_LEN) == 0) {
-		cb(arg, true);
+		cb(arg, true, hash);
 		return NULL;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->hash = strdup(hash)) == NULL) {
 		free(j);
-		cb(arg, false);
+		cb(arg, false, NULL);
 		return NULL;
 	}
 	j->auth = a;

@@ -22,7 +22,13 @@
 struct auth;
 struct auth_job;
 
-typedef void	(*auth_cb)(void *arg, bool ok);
+/*
+ * ok: the password matched hash, the stored hash it was checked against
+ * (NULL when the user was unknown).  A reload may have replaced the
+ * users file while the check ran: the caller compares hash with the
+ * entry now in force before it lets the client in.
+ */
+typedef void	(*auth_cb)(void *arg, bool ok, const char *hash);
 
 /* A pool of n workers on base; NULL on failure (errno set). */
 struct auth	*auth_new(struct event_base *base, int n);

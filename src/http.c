@@ -14,6 +14,7 @@
  *    framing) once its CRLF has arrived.
  * RFC 9112 section 2.2: a bare CR or bare LF is never a line end here.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -299,30 +300,35 @@ size_t
 http_redact_target(char *dst, size_t size, const char *src, size_t len)
 {
 	static const char	 mark[] = "[redacted]";
-	size_t			 i, start = 0, end, at = (size_t)-1, n;
+	size_t			 i, start = 0, at = (size_t)-1, n;
 
 	if (size == 0)
 		return 0;
-	/* The authority: after "scheme://" if any, up to the path. */
-	for (i = 0; i + 2 < len && src[i] != '/'; i++)
-		if (src[i] == ':' && src[i + 1] == '/' && src[i + 2] == '/') {
-			start = i + 3;
-			break;
-		}
-	for (end = start; end < len; end++) {
-		if (src[end] == '/' || src[end] == '?' || src[end] == '#')
-			break;
-		if (src[end] == '@')
-			at = end;
-	}
-
-	if (at == (size_t)-1)
+	/*
+	 * Everything before the last '@' goes, whatever it holds: a
+	 * password may contain '/', '?', '#' or '@' itself, and a client
+	 * may spell the target in any broken form ("//u:p@h", "https:/u:p@h",
+	 * "u:p/@h"), so no attempt is made to find where a userinfo ends.
+	 * Only a well-formed "scheme://" in front is kept (RFC 3986 3.1).
+	 */
+	for (i = 0; i < len; i++)
+		if (src[i] == '@')
+			at = i;
+	if (at == (size_t)-1) {
 		n = http_put(dst, size, 0, src, len);
-	else {
-		n = http_put(dst, size, 0, src, start);
-		n = http_put(dst, size, n, mark, sizeof(mark) - 1);
-		n = http_put(dst, size, n, src + at, len - at);
+		dst[n] = '\0';
+		return n;
 	}
+	if (len > 0 && isalpha((unsigned char)src[0])) {
+		for (i = 1; i < at && (isalnum((unsigned char)src[i]) ||
+		    src[i] == '+' || src[i] == '-' || src[i] == '.'); i++)
+			;
+		if (i + 3 <= at && memcmp(src + i, "://", 3) == 0)
+			start = i + 3;
+	}
+	n = http_put(dst, size, 0, src, start);
+	n = http_put(dst, size, n, mark, sizeof(mark) - 1);
+	n = http_put(dst, size, n, src + at, len - at);
 	dst[n] = '\0';
 	return n;
 }

@@ -61,10 +61,11 @@ enum http_parse	 http_parse_head(const char *buf, size_t len,
 
 /*
  * Copy the request-target src[0..len) into dst[0..size) for the log,
- * with any userinfo ("user:password@" before the host, after an optional
- * "scheme://") replaced by "[redacted]@": a credential typed into the
- * target must never reach a log.  The rest is copied byte for byte; the
- * caller escapes it.  Output that would not fit is cut.  Returns the
+ * with everything up to its last '@' (after a leading "scheme://", if
+ * any) replaced by "[redacted]": a credential typed into the target must
+ * never reach a log, however the target is spelt.  The rest is copied
+ * byte for byte; the caller escapes it.  Output that would not fit is
+ * cut.  Returns the
  * number of bytes written; dst is always NUL-terminated when size > 0.
  */
 size_t		 http_redact_target(char *dst, size_t size, const char *src,

@@ -535,11 +535,28 @@ session_count_failure(struct session *s, struct rl_entry *e,
 
 
 static void
-session_on_auth(void *arg, bool ok)
+session_on_auth(void *arg, bool ok, const char *hash)
 {
-	struct session	*s = arg;
+	struct session		*s = arg;
+	const struct user	*u;
 
 	s->auth_job = NULL;
+	/*
+	 * The check ran against the users file of its start.  If a reload
+	 * removed the user or changed the password meanwhile, the answer
+	 * is for credentials no longer in force: refuse them (the client's
+	 * mistake it is not, so no failure is counted), and judge from=
+	 * by the entry now in force.
+	 */
+	u = server.users != NULL ? users_find(server.users, s->user) : NULL;
+	if (ok && (u == NULL || hash == NULL || strcmp(u->hash, hash) != 0)) {
+		s->auth_result = "failed";
+		session_close(s, REASON_AUTH_FAILED);
+		return;
+	}
+	if (ok)
+		s->auth_source_refused = u->from.n > 0 &&
+		    !netset_contains(&u->from, &s->peer_addr);
 	if (ok && s->auth_source_refused) {
 		s->auth_result = "failed";
 		session_count_failure(s, s->rl, "source", s->peer_ip);

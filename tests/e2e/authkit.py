@@ -156,13 +156,19 @@ def send(port, data, source="127.0.0.1", limit_s=h.IO_TIMEOUT):
 
 def record_of(env, reply, timeout=5.0):
     """The access record of the session a send() made (by client port:
-    a tunnel's record is written when it closes, so order varies)."""
+    a tunnel's record is written when it closes, so order varies).  A
+    record already returned is never returned again: the kernel may hand
+    a later client the port of an earlier one."""
+    claimed = env.__dict__.setdefault("claimed_sessions", set())
+
     def find():
         return [x for x in env.proxy.records()
-                if x["source"]["port"] == reply.cport]
+                if x["source"]["port"] == reply.cport and
+                x["session"] not in claimed]
     h.wait_until(find, timeout)
     recs = find()
     assert len(recs) == 1, (reply.cport, recs)
+    claimed.add(recs[0]["session"])
     return recs[0]
 
 

@@ -145,6 +145,6 @@ def check_dest(rec, **want):
     """check_record plus: the dialled address is one the log shows, and
     the durations are sane."""
     h.check_record(rec, **want)
-    assert rec["dns"]["duration_ms"] >= 0 and \
+    assert rec["egressd"]["dns"]["duration_ms"] >= 0 and \
         rec["egressd"]["connect_ms"] >= 0, rec
     return rec

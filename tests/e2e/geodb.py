@@ -76,7 +76,7 @@ def refused_early(env, rec, reason="client_country_denied", queries=0,
                   dials=0):
     """A client refused at accept: 403 record, no DNS query and no dial
     beyond the queries and dials of earlier sessions."""
-    h.check_failure(rec, reason, 403, destination__ip="-",
-                    destination__domain="-", egressd__connect_ms=0)
+    h.check_failure(rec, reason, 403, destination__ip=None,
+                    destination__domain=None, egressd__connect_ms=0)
     assert len(env.dns.queries()) == queries, env.dns.queries()
     assert env.hub.connections == dials, env.hub.connections

@@ -790,23 +790,31 @@ class Egressd:
 
 # ----------------------------------------------------- log record schema
 
+# Strings that may not apply are null, never a placeholder, so that a
+# SIEM mapping source.ip and destination.ip as addresses takes every
+# record; so are a status never sent and a port never asked for.
+S0 = (str, type(None))
+I0 = (int, type(None))
+
 _SCHEMA = {
     "@timestamp": str,
-    "event": {"action": str, "outcome": str, "reason": str, "duration": int},
+    "event": {"kind": str, "action": str, "outcome": str, "reason": str,
+              "duration": int, "count": int},
     "session": str,
-    "source": {"ip": str, "port": int, "geo": {"country_iso_code": str}},
-    "user": {"name": str},
-    "http": {"request": {"method": str},
-             "response": {"status_code": int}},
-    "url": {"original": str},
-    "destination": {"domain": str, "port": int, "ip": str,
-                    "geo": {"country_iso_code": str}},
-    "dns": {"answers": int, "discarded": int, "discarded_reasons": str,
-            "duration_ms": int},
-    "tls": {"client": {"server_name": str}},
-    "egressd": {"listener": str, "protocol_check": str, "connect_ms": int,
-                "auth": str},
-    "network": {"bytes_out": int, "bytes_in": int},
+    "source": {"ip": str, "port": int, "bytes": int,
+               "geo": {"country_iso_code": S0}},
+    "user": {"name": S0},
+    "http": {"request": {"method": S0},
+             "response": {"status_code": I0}},
+    "url": {"original": S0},
+    "destination": {"domain": S0, "port": I0, "ip": S0, "bytes": int,
+                    "geo": {"country_iso_code": S0}},
+    "network": {"transport": str, "bytes": int},
+    "tls": {"client": {"server_name": S0}},
+    "egressd": {"listener": str, "auth": str, "protocol_check": str,
+                "connect_ms": int,
+                "dns": {"answers": int, "discarded": int,
+                        "discarded_reasons": S0, "duration_ms": int}},
 }
 
 
@@ -817,9 +825,8 @@ def _check_schema(obj, schema, path):
         if isinstance(t, dict):
             _check_schema(obj[k], t, path + k + ".")
         else:
-            ok = isinstance(obj[k], t) and not (t is int and
-                                               isinstance(obj[k], bool))
-            assert ok, "%s%s: %r is not %s" % (path, k, obj[k], t.__name__)
+            ok = isinstance(obj[k], t) and not isinstance(obj[k], bool)
+            assert ok, "%s%s: %r is not %s" % (path, k, obj[k], t)
 
 
 def check_record(rec, **want):
@@ -830,7 +837,10 @@ def check_record(rec, **want):
                         rec["@timestamp"]), rec["@timestamp"]
     assert re.fullmatch(r"[0-9a-f]{16}", rec["session"]), rec["session"]
     assert rec["event"]["outcome"] in ("success", "failure"), rec
-    assert rec["event"]["duration"] >= 0 and rec["network"]["bytes_in"] >= 0
+    assert rec["event"]["duration"] >= 0 and rec["destination"]["bytes"] >= 0
+    assert rec["network"]["bytes"] == (rec["source"]["bytes"] +
+                                       rec["destination"]["bytes"]), rec
+    assert sorted(rec) == sorted(_SCHEMA), "fields: %s" % sorted(rec)
     assert rec["egressd"]["protocol_check"] in ("none", "pass", "fail")
     assert rec["egressd"]["auth"] in ("none", "ok", "failed", "locked",
                                       "certificate")
@@ -1179,7 +1189,7 @@ def check_success(env, rec, domain, dport, url=None, client_port=None):
     """The record of an established tunnel through the standard Env."""
     check_record(rec, event__action="connect", event__outcome="success",
                  http__request__method="CONNECT",
-                 http__response__status_code=200, user__name="-",
+                 http__response__status_code=200, user__name=None,
                  destination__domain=domain, destination__port=dport,
                  destination__ip=HUB_IP, source__ip="127.0.0.1",
                  egressd__listener="127.0.0.1:%d" % env.port,
@@ -1196,6 +1206,6 @@ def check_success(env, rec, domain, dport, url=None, client_port=None):
 def check_failure(rec, reason, status, **more):
     """The record of a session refused before any tunnel."""
     check_record(rec, event__outcome="failure", event__reason=reason,
-                 http__response__status_code=status, **more)
-    assert rec["network"]["bytes_in"] == 0, rec["network"]
+                 http__response__status_code=status or None, **more)
+    assert rec["destination"]["bytes"] == 0, rec
     return rec

@@ -13,7 +13,7 @@ def test_curl_https(t):
     rec = env.records(1)[0]
     h.check_success(env, rec, h.PORTAL, env.hub.port,
                     url="%s:%d" % (h.PORTAL, env.hub.port))
-    assert rec["network"]["bytes_out"] > 0 and rec["network"]["bytes_in"] > 0
+    assert rec["source"]["bytes"] > 0 and rec["destination"]["bytes"] > 0
     assert env.dns.queries(h.PORTAL), "no DNS query for the portal"
     assert {q[0] for q in env.dns.queries()} == {h.PORTAL}, env.dns.queries()
 

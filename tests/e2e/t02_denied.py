@@ -11,7 +11,7 @@ def _denied(t, make_target, reason, ps="http_request_denied"):
     h.assert_answer(r, 403, ps)
     r.sock.close()
     rec = env.records(1)[0]
-    h.check_failure(rec, reason, 403, destination__ip="-",
+    h.check_failure(rec, reason, 403, destination__ip=None,
                     http__request__method="CONNECT", source__port=cport,
                     url__original=target, egressd__connect_ms=0)
     assert env.dns.queries() == [], env.dns.queries()

@@ -30,6 +30,6 @@ def test_payload_with_head(t):
     assert srv["first"] == payload[:256]
     rec = env.records(1)[0]
     h.check_success(env, rec, NAME, env.tcp.port, client_port=cport)
-    assert rec["network"]["bytes_out"] == len(payload + more), rec["network"]
-    assert rec["network"]["bytes_in"] == len(payload + more) + 9, \
+    assert rec["source"]["bytes"] == len(payload + more), rec["network"]
+    assert rec["destination"]["bytes"] == len(payload + more) + 9, \
         rec["network"]

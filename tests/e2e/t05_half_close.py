@@ -21,8 +21,8 @@ def test_client_shuts_down_write(t):
     assert srv["eof"] and srv["data"] == b"hello", srv
     rec = env.records(1)[0]
     h.check_success(env, rec, NAME, env.tcp.port)
-    assert rec["network"]["bytes_out"] == 5
-    assert rec["network"]["bytes_in"] == len(b"helloEOF-SEEN\n")
+    assert rec["source"]["bytes"] == 5
+    assert rec["destination"]["bytes"] == len(b"helloEOF-SEEN\n")
 
 
 def test_server_shuts_down_write(t):
@@ -49,5 +49,5 @@ def test_server_shuts_down_write(t):
     assert srv["data"] == late, srv["data"]
     rec = env.records(1)[0]
     h.check_success(env, rec, NAME, cmd.port)
-    assert rec["network"]["bytes_out"] == len(line) + len(late)
-    assert rec["network"]["bytes_in"] == n
+    assert rec["source"]["bytes"] == len(line) + len(late)
+    assert rec["destination"]["bytes"] == n

@@ -27,8 +27,8 @@ def test_tcp_both_ways_at_once(t):
     assert got[N:] == sha_line, (got[N:], sha_line)
     rec = env.records(1)[0]
     h.check_success(env, rec, NAME, env.tcp.port)
-    assert rec["network"]["bytes_out"] == len(line) + N, rec["network"]
-    assert rec["network"]["bytes_in"] == N + len(sha_line), rec["network"]
+    assert rec["source"]["bytes"] == len(line) + N, rec["network"]
+    assert rec["destination"]["bytes"] == N + len(sha_line), rec["network"]
 
 
 def test_tls_each_way(t):
@@ -45,4 +45,4 @@ def test_tls_each_way(t):
     assert sha_line == b"SHA " + h.sha256(up).encode() + b"\n"
     rec = env.records(1)[0]
     h.check_success(env, rec, h.PORTAL, env.hub.port)
-    assert rec["network"]["bytes_out"] > N and rec["network"]["bytes_in"] > N
+    assert rec["source"]["bytes"] > N and rec["destination"]["bytes"] > N

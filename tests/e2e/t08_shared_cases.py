@@ -57,7 +57,7 @@ def _check_row(env, row, nrec):
             bad.append("destination %s" % rec["destination"])
         if any(q[0] != host for q in queries):
             bad.append("resolved other names: %s" % queries)
-    elif rec["destination"]["ip"] != "-" and r.status < 500:
+    elif rec["destination"]["ip"] is not None and r.status < 500:
         bad.append("refused but destination.ip=%s" %
                    rec["destination"]["ip"])
     return bad

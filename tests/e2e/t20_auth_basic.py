@@ -46,7 +46,7 @@ def test_curl_wrong_password_407(t):
     assert r.stdout == b"407", (r.stdout, r.stderr)
     h.check_failure(env.records(1)[0], "auth_failed", 407,
                     user__name="alice", egressd__auth="failed",
-                    destination__ip="-")
+                    destination__ip=None)
     assert env.hub.connections == 0
 
 
@@ -71,5 +71,5 @@ def test_no_credentials_no_dns(t):
     r, raw = ak.send(env.port, ak.request("evil.example:443"))
     h.assert_answer(r, 407, "http_request_denied")
     h.check_failure(env.records(1)[0], "auth_required", 407,
-                    user__name="-", egressd__auth="none")
+                    user__name=None, egressd__auth="none")
     assert env.dns.queries() == []

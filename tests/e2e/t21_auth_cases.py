@@ -35,13 +35,13 @@ def test_b19_b20_b22_statuses_and_records(t):
                         if r.status == 407 else None)
         rec = ak.record_of(env, r)
         want = {"http__response__status_code": r.status,
-                "user__name": WANT_USER.get(row["id"], "-")}
+                "user__name": WANT_USER.get(row["id"], None)}
         if r.status == 200:
             want["egressd__auth"] = "ok"
             want["destination__domain"] = h.PORTAL
         else:
             want["event__reason"] = WANT_REASON[row["id"]]
-            want["destination__ip"] = "-"
+            want["destination__ip"] = None
             answers[row["id"]] = raw
         h.check_record(rec, **want)
     env.records(21)

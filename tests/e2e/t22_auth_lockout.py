@@ -27,8 +27,8 @@ def test_lockout_429_retry_after_and_expiry(t):
     assert 1 <= int(r.header("Retry-After")) <= 2, r
     assert b"Proxy-Authenticate" not in raw, raw
     recs = env.records(4)
-    h.check_failure(recs[3], "auth_locked_out", 429, user__name="-",
-                    egressd__auth="locked", destination__ip="-")
+    h.check_failure(recs[3], "auth_locked_out", 429, user__name=None,
+                    egressd__auth="locked", destination__ip=None)
     err = env.proxy.stderr()
     assert err.count("locked out") == 2, err   # source and user name
     assert "127.0.0.1 locked out" in err, err

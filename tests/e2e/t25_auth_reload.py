@@ -2,6 +2,7 @@
 removed by the reload has its open tunnels closed and logged
 (user_revoked), other users' tunnels carry on."""
 import signal
+import time
 
 import harness as h
 import authkit as ak
@@ -75,3 +76,38 @@ def test_bad_users_file_keeps_running_set(t):
     target = "%s:%d" % (h.PORTAL, env.hub.port)
     r, _ = ak.send(env.port, ak.request(target, ak.cred("bob")))
     h.assert_answer(r, 200)
+
+
+def test_check_in_flight_judged_by_reloaded_users(t):
+    """A password check that was queued before a reload removed its user
+    does not let the client in: the answer is judged against the users
+    file in force when the check ends.  The one worker is kept busy by a
+    slow hash so that bob's check is still queued when the reload is
+    done; the order of events is asserted, not a time."""
+    line = "%s:%s" % (ak.SLOW_USER, ak.slow_hash())
+    env = ak.auth_env(t, auth={"workers": 1}, extra=[line])
+    target = "%s:%d" % (h.PORTAL, env.hub.port)
+    order = []
+
+    def client(name, headers):
+        r, _ = ak.send(env.port, ak.request(target, headers), limit_s=60)
+        order.append(name)
+        return r.status
+
+    slow, sres = ak.in_thread(client, "slow",
+                              ak.cred(ak.SLOW_USER, ak.SLOW_PASS))
+    time.sleep(0.3)             # the one worker takes the slow check
+    bob, bres = ak.in_thread(client, "bob", ak.cred("bob"))
+    time.sleep(0.2)             # bob's check waits behind it
+    ak.passwd(env.users, "bob", delete=True)
+    _reload(env, 4)
+    order.append("reloaded")
+    bob.join(60)
+    slow.join(60)
+    assert order.index("reloaded") < order.index("bob"), order
+    assert sres.get("value") == 200, sres
+    assert bres.get("value") == 407, bres
+    recs = env.records(2, timeout=5)
+    rec = [x for x in recs if x["user"]["name"] == "bob"]
+    assert len(rec) == 1, recs
+    h.check_failure(rec[0], "auth_failed", 407, egressd__auth="failed")

@@ -70,7 +70,7 @@ def test_client_certificate_user_not_listed(t):
                   "--proxy-key", env.pki.client_key)
     assert r.stdout.endswith(b"407"), (r.stdout, r.stderr)
     h.check_failure(env.records(1)[0], "auth_required", 407,
-                    user__name="-", egressd__auth="none")
+                    user__name=None, egressd__auth="none")
     r = _curl_tls(env, "--proxy-cert", env.pki.client_cert,
                   "--proxy-key", env.pki.client_key,
                   "--proxy-user", "bob:??>>")
@@ -88,7 +88,7 @@ def test_plain_http_to_tls_port(t):
     s.close()
     assert b"HTTP/1.1 200" not in got and b"407" not in got, got
     rec = env.records(1, timeout=5)[0]
-    h.check_failure(rec, "tls_handshake_failed", 0, user__name="-",
+    h.check_failure(rec, "tls_handshake_failed", 0, user__name=None,
                     egressd__listener="127.0.0.1:%d" % env.tls_port)
     assert env.hub.connections == 0 and env.dns.queries() == []
     assert env.proxy.alive()

@@ -53,6 +53,20 @@ def test_no_password_in_any_log(t):
         if row["id"].split(".")[0] in ("B19", "B20", "B22"):
             ak.send(env.port, row["raw"], source="127.0.0.5")
             n += 1
+    # a password typed into the target, in spellings where characters
+    # of the password (or a broken scheme) hide where the userinfo ends
+    for line in (b"CONNECT bob:??>>@%s:443 HTTP/1.1" % h.PORTAL.encode(),
+                 b"CONNECT alice:s3cret/@%s:443 HTTP/1.1" %
+                 h.PORTAL.encode(),
+                 b"CONNECT carol:pa:ss@x#@%s:443 HTTP/1.1" %
+                 h.PORTAL.encode(),
+                 b"GET http://bob:??>>@evil.example/ HTTP/1.1",
+                 b"GET //alice:s3cret@evil.example/ HTTP/1.1",
+                 b"GET https:/alice:s3cret@evil.example/ HTTP/1.1"):
+        r, _ = ak.send(env.port, line + b"\r\nHost: x\r\n\r\n",
+                       source="127.0.0.6")
+        assert r.status in (400, 405), (line, r)
+        n += 1
     env.proxy.stop()        # flushes aggregated (event.count) records
     recs = env.proxy.records()
     assert sum(x["event"].get("count", 1) for x in recs) == n, recs

@@ -53,8 +53,8 @@ def test_mixed_answer_dials_permitted_only(t):
         rec = env.records(i + 1)[-1]
         d.check_dest(rec, event__outcome="success",
                      http__response__status_code=200,
-                     destination__ip="127.0.0.2", dns__answers=2,
-                     dns__discarded=1, dns__discarded_reasons="loopback",
+                     destination__ip="127.0.0.2", egressd__dns__answers=2,
+                     egressd__dns__discarded=1, egressd__dns__discarded_reasons="loopback",
                      egressd__protocol_check="none")
     assert trap.connections == 0, "egressd connected to 127.0.0.1"
     assert good.connections == 2
@@ -79,9 +79,9 @@ def test_mixed_answer_refused_no_fallback(t):
         assert took < 1.5, "refused took %.2f s" % took
         rec = env.records(i + 1)[-1]
         h.check_failure(rec, "connection_refused", 502,
-                        destination__ip="127.0.0.2", dns__answers=2,
-                        dns__discarded=1,
-                        dns__discarded_reasons="loopback")
+                        destination__ip="127.0.0.2", egressd__dns__answers=2,
+                        egressd__dns__discarded=1,
+                        egressd__dns__discarded_reasons="loopback")
     time.sleep(0.2)
     assert trap.connections == 0, "egressd fell back to 127.0.0.1"
 
@@ -111,9 +111,9 @@ def test_many_answers(t):
         if r.status == 200:
             # only 127.0.0.2 is permitted: every other answer counted out
             assert rec["destination"]["ip"] == "127.0.0.2", rec
-            assert rec["dns"]["answers"] >= 1
-            assert rec["dns"]["discarded"] == rec["dns"]["answers"] - 1
-            assert rec["dns"]["discarded_reasons"] == "loopback"
+            assert rec["egressd"]["dns"]["answers"] >= 1
+            assert rec["egressd"]["dns"]["discarded"] == rec["egressd"]["dns"]["answers"] - 1
+            assert rec["egressd"]["dns"]["discarded_reasons"] == "loopback"
         else:
             assert rec["event"]["reason"] == "dns_error", rec
     assert env.proxy.alive()
@@ -136,8 +136,8 @@ def test_strict_rejects_whole_answer(t):
     h.assert_answer(r, 403, "destination_ip_prohibited")
     rec = env.records(1)[0]
     h.check_failure(rec, "destination_ip_prohibited", 403,
-                    destination__ip="-", dns__answers=2, dns__discarded=1,
-                    dns__discarded_reasons="loopback", egressd__connect_ms=0)
+                    destination__ip=None, egressd__dns__answers=2, egressd__dns__discarded=1,
+                    egressd__dns__discarded_reasons="loopback", egressd__connect_ms=0)
     # a clean answer still works in strict mode
     r = d.ask(env.port, "fine.svc.allowed.example:%d" % trap.port)
     h.assert_answer(r, 200)
@@ -163,8 +163,8 @@ def test_embedded_ipv4_forms_judged_by_ipv4(t):
     h.assert_answer(r, 403, "destination_ip_prohibited")
     rec = env.records(1)[0]
     h.check_failure(rec, "destination_ip_prohibited", 403,
-                    destination__ip="-", dns__answers=5, dns__discarded=5)
-    assert "loopback" in rec["dns"]["discarded_reasons"], rec["dns"]
+                    destination__ip=None, egressd__dns__answers=5, egressd__dns__discarded=5)
+    assert "loopback" in rec["egressd"]["dns"]["discarded_reasons"], rec["egressd"]["dns"]
     assert env.tcp.connections == 0
 
 
@@ -180,14 +180,14 @@ def test_mapped_loopback_answer(t):
     h.assert_answer(r, 403, "destination_ip_prohibited")
     rec = env.records(1)[0]
     h.check_failure(rec, "destination_ip_prohibited", 403,
-                    destination__ip="-", dns__answers=1, dns__discarded=1,
-                    dns__discarded_reasons="loopback")
+                    destination__ip=None, egressd__dns__answers=1, egressd__dns__discarded=1,
+                    egressd__dns__discarded_reasons="loopback")
     r = d.ask(env.port, "m2.svc.allowed.example:%d" % trap.port)
     h.assert_answer(r, 200)
     assert _echo_once(r) == b"ping-through-tunnel"
     rec = env.records(2)[1]
-    d.check_dest(rec, destination__ip="127.0.0.2", dns__answers=1,
-                 dns__discarded=0, dns__discarded_reasons="-")
+    d.check_dest(rec, destination__ip="127.0.0.2", egressd__dns__answers=1,
+                 egressd__dns__discarded=0, egressd__dns__discarded_reasons=None)
     time.sleep(0.2)
     assert trap.connections == 0 and good.connections == 1
 
@@ -206,14 +206,14 @@ def test_ipv6_loopback_answer(t):
     r.sock.close()
     h.assert_answer(r, 403, "destination_ip_prohibited")
     h.check_failure(env.records(1)[0], "destination_ip_prohibited", 403,
-                    dns__answers=1, dns__discarded=1,
-                    dns__discarded_reasons="loopback")
+                    egressd__dns__answers=1, egressd__dns__discarded=1,
+                    egressd__dns__discarded_reasons="loopback")
     r = d.ask(env.port, "both.svc.allowed.example:%d" % trap.port)
     h.assert_answer(r, 200)
     assert _echo_once(r) == b"ping-through-tunnel"
     d.check_dest(env.records(2)[1], destination__ip="127.0.0.2",
-                 dns__answers=2, dns__discarded=1,
-                 dns__discarded_reasons="loopback")
+                 egressd__dns__answers=2, egressd__dns__discarded=1,
+                 egressd__dns__discarded_reasons="loopback")
     time.sleep(0.2)
     assert trap.connections == 0
 
@@ -239,8 +239,8 @@ def test_ipv6_first_then_ipv4(t):
     r = d.ask(env.port, "dual.svc.allowed.example:%d" % v6.port)
     h.assert_answer(r, 200)
     assert _echo_once(r) == b"ping-through-tunnel"
-    d.check_dest(env.records(1)[0], destination__ip="::1", dns__answers=3,
-                 dns__discarded=0)
+    d.check_dest(env.records(1)[0], destination__ip="::1", egressd__dns__answers=3,
+                 egressd__dns__discarded=0)
     assert v6.connections == 1 and v4.connections == 0
     # ::1 refuses: next is the first IPv4 answer, 127.0.0.2
     time.sleep(1.2)
@@ -248,7 +248,7 @@ def test_ipv6_first_then_ipv4(t):
     h.assert_answer(r, 200)
     assert _echo_once(r) == b"ping-through-tunnel"
     d.check_dest(env.records(2)[1], destination__ip="127.0.0.2",
-                 dns__answers=3, dns__discarded=0)
+                 egressd__dns__answers=3, egressd__dns__discarded=0)
     assert v4b.connections == 1
 
 
@@ -268,8 +268,8 @@ def test_rebinding_name_resolved_once(t):
     h.assert_answer(r, 200)
     assert _echo_once(r) == b"ping-through-tunnel"
     rec = env.records(1)[0]
-    d.check_dest(rec, destination__ip="127.0.0.2", dns__answers=1,
-                 dns__discarded=0)
+    d.check_dest(rec, destination__ip="127.0.0.2", egressd__dns__answers=1,
+                 egressd__dns__discarded=0)
     qs = env.dns.queries("rebind.svc.allowed.example")
     assert sorted(qs) == sorted(set(qs)) and len(qs) <= 2, qs
     time.sleep(1.2)
@@ -277,7 +277,7 @@ def test_rebinding_name_resolved_once(t):
     r.sock.close()
     h.assert_answer(r, 403, "destination_ip_prohibited")
     h.check_failure(env.records(2)[1], "destination_ip_prohibited", 403,
-                    dns__discarded_reasons="loopback")
+                    egressd__dns__discarded_reasons="loopback")
     time.sleep(0.2)
     assert trap.connections == 0 and good.connections == 1
 
@@ -294,5 +294,5 @@ def test_answer_is_egressd_itself(t):
     r.sock.close()
     h.assert_answer(r, 403, "destination_ip_prohibited")
     h.check_failure(env.records(1)[0], "destination_ip_prohibited", 403,
-                    destination__ip="-", dns__answers=1, dns__discarded=1,
-                    dns__discarded_reasons="self")
+                    destination__ip=None, egressd__dns__answers=1, egressd__dns__discarded=1,
+                    egressd__dns__discarded_reasons="self")

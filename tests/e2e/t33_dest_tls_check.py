@@ -17,7 +17,7 @@ def _env(t, **kw):
                  config_hook=lambda c: d.set_protocol(c, "tls"), **kw)
 
 
-def _rejected(env, payload, reason, sni="-", n=1):
+def _rejected(env, payload, reason, sni=None, n=1):
     """CONNECT NAME to the silent TCP server, send payload: 200, then
     EOF with nothing more; the upstream got not one byte."""
     r = d.ask(env.port, "%s:%d" % (NAME, env.tcp.port))
@@ -34,7 +34,7 @@ def _rejected(env, payload, reason, sni="-", n=1):
                    http__response__status_code=200,
                    egressd__protocol_check="fail",
                    tls__client__server_name=sni,
-                   destination__ip="127.0.0.2", network__bytes_out=0)
+                   destination__ip="127.0.0.2", source__bytes=0)
     srv = env.tcp.wait_done(n, 5)
     assert all(s["received"] == 0 for s in srv), \
         "upstream received %r" % [bytes(s["data"][:40]) for s in srv]
@@ -139,6 +139,6 @@ def test_rejected_early_bytes_still_get_200_then_eof(t):
         r.sock.close()
         h.check_record(env.records(i + 1)[-1], event__reason="not_tls",
                        egressd__protocol_check="fail",
-                       network__bytes_out=0)
+                       source__bytes=0)
     srv = env.tcp.wait_done(5, 5)
     assert all(s["received"] == 0 for s in srv)

@@ -46,7 +46,7 @@ def test_ssh_banner_passes(t):
     h.check_record(rec, event__outcome="success",
                    egressd__protocol_check="pass",
                    destination__ip="127.0.0.2",
-                   network__bytes_out=len(want))
+                   source__bytes=len(want))
     assert srv.wait_done(1)[0]["data"] == want
 
 
@@ -61,5 +61,5 @@ def test_not_ssh_closes(t):
     rec = env.records(1)[0]
     h.check_record(rec, event__outcome="failure", event__reason="not_ssh",
                    http__response__status_code=200,
-                   egressd__protocol_check="fail", network__bytes_out=0)
+                   egressd__protocol_check="fail", source__bytes=0)
     assert srv.wait_done(1)[0]["received"] == 0

@@ -65,8 +65,8 @@ def test_delayed_rejects_never_dial(t):
         h.check_record(rec, event__outcome="failure", event__reason=reason,
                        http__response__status_code=200,
                        egressd__protocol_check="fail",
-                       destination__ip="-", egressd__connect_ms=0,
-                       network__bytes_out=0, dns__answers=1)
+                       destination__ip=None, egressd__connect_ms=0,
+                       source__bytes=0, egressd__dns__answers=1)
     time.sleep(0.2)
     assert env.tcp.connections == 0, "a rejected tunnel dialled upstream"
 
@@ -86,7 +86,7 @@ def test_delayed_connect_refused_after_200(t):
                    http__response__status_code=200,
                    egressd__protocol_check="pass",
                    destination__ip="127.0.0.2",
-                   tls__client__server_name=NAME, network__bytes_out=0)
+                   tls__client__server_name=NAME, source__bytes=0)
 
 
 def test_delayed_connect_timeout_after_200(t):
@@ -117,7 +117,7 @@ def test_delayed_ssh_rejects_never_dial(t):
     assert d.rest_until_eof(r) == b""
     r.sock.close()
     h.check_record(env.records(1)[0], event__reason="not_ssh",
-                   egressd__protocol_check="fail", destination__ip="-")
+                   egressd__protocol_check="fail", destination__ip=None)
     r = d.ask(env.port, "%s:%d" % (NAME, env.tcp.port),
               extra=b"SSH-2.0-client\r\n")
     h.assert_answer(r, 200)

@@ -58,7 +58,7 @@ def test_per_ip_cap(t):
               if x["event"]["reason"] == "client_connection_limit"]
     assert len(denied) == 1, recs
     h.check_failure(denied[0], "client_connection_limit", 429,
-                    source__ip="127.0.0.1", destination__ip="-")
+                    source__ip="127.0.0.1", destination__ip=None)
     assert env.tcp.connections == 5, env.tcp.connections
 
 
@@ -82,5 +82,5 @@ def test_global_cap_503(t):
     denied = [x for x in recs if x["event"]["reason"] == "proxy_overloaded"]
     assert len(denied) == 1, recs
     h.check_failure(denied[0], "proxy_overloaded", 503,
-                    source__ip="127.0.0.5", destination__ip="-")
+                    source__ip="127.0.0.5", destination__ip=None)
     assert env.tcp.connections == 3

@@ -70,7 +70,7 @@ def test_b26_1_emfile_no_spin(t):
     assert 1 <= n <= 30, "%d descriptor-limit lines" % n
 
     def tunnels():
-        return sorted(x["network"]["bytes_out"] for x in env.proxy.records()
+        return sorted(x["source"]["bytes"] for x in env.proxy.records()
                       if x["http"]["response"]["status_code"] == 200)
     h.wait_until(lambda: tunnels() == [5, 11], 10, step=0.2)
     assert tunnels() == [5, 11], env.proxy.records()[-3:]

@@ -106,7 +106,7 @@ def test_slow_reader_rss_flat(t):
     rec = env.records(1, timeout=8)[0]
     h.check_record(rec, http__response__status_code=200,
                    event__outcome="success")
-    assert 0 < rec["network"]["bytes_in"] < 50 * MiB, rec["network"]
+    assert 0 < rec["destination"]["bytes"] < 50 * MiB, rec["network"]
 
 
 def test_stalled_and_idle_tunnel_memory(t):

@@ -71,12 +71,12 @@ def test_registered_country(t):
 
 def test_unknown_deny(t):
     env = _env(t, {"allow": ["DE"], "unknown": "deny"})
-    geodb.refused_early(env, _denied(env, "127.0.0.5", "-"))
+    geodb.refused_early(env, _denied(env, "127.0.0.5", None))
 
 
 def test_unknown_allow(t):
     env = _env(t, {"allow": ["DE"], "unknown": "allow"})
-    _allowed(env, "127.0.0.5", "-")
+    _allowed(env, "127.0.0.5", None)
     _denied(env, "127.0.0.4", "RU", 2)
 
 
@@ -85,7 +85,7 @@ def test_nonpublic_absent_client_denied(t):
     that is not in geo.private_clients, is refused even with
     unknown = "allow": no private client passes by accident."""
     env = _env(t, {"deny": ["RU"], "unknown": "allow"})
-    geodb.refused_early(env, _denied(env, "127.0.0.7", "-"))
+    geodb.refused_early(env, _denied(env, "127.0.0.7", None))
 
 
 def test_private_clients_skip_lookup(t):
@@ -93,10 +93,10 @@ def test_private_clients_skip_lookup(t):
     the database places them in a denied country."""
     env = _env(t, {"allow": ["DE"], "unknown": "deny"},
                private=["127.0.0.4/32", "127.0.0.7/32"])
-    _allowed(env, "127.0.0.4", "-")
-    _allowed(env, "127.0.0.7", "-", 2)
+    _allowed(env, "127.0.0.4", None)
+    _allowed(env, "127.0.0.7", None, 2)
     q = _q(env)
-    geodb.refused_early(env, _denied(env, "127.0.0.5", "-", 3), queries=q,
+    geodb.refused_early(env, _denied(env, "127.0.0.5", None, 3), queries=q,
                         dials=2)
 
 
@@ -154,7 +154,7 @@ def test_ipv6_client_in_ipv4_database(t):
     h.assert_answer(r, 403, "http_request_denied")
     rec = env.records(1)[0]
     h.check_failure(rec, "client_country_denied", 403, source__ip="::1",
-                    source__geo__country_iso_code="-")
+                    source__geo__country_iso_code=None)
     env.proxy.stop()
     env.config["geo"]["private_clients"] = ["::1"]
     env.start()

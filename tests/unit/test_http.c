@@ -794,9 +794,21 @@ test_http_redact_target(void)
 	    "[redacted]@portal.example:443", 64);
 	redact_is("a@b@portal.example:443", "[redacted]@portal.example:443",
 	    64);
-	redact_is("http://u:p@h.example/x@y", "http://[redacted]@h.example/x@y",
+	redact_is("http://u:p@h.example/x", "http://[redacted]@h.example/x",
 	    64);
-	redact_is("/path@x", "/path@x", 64);
+	/* a password holding the characters that end an authority */
+	redact_is("bob:?\?>>@portal.example:443",
+	    "[redacted]@portal.example:443", 64);
+	redact_is("alice:s3cret/@h:443", "[redacted]@h:443", 64);
+	redact_is("alice:a#b@h:443", "[redacted]@h:443", 64);
+	redact_is("http://bob:?\?>>@evil.example/", "http://[redacted]@"
+	    "evil.example/", 64);
+	/* broken spellings of an absolute URI keep nothing before the '@' */
+	redact_is("//alice:s3cret@evil.example/", "[redacted]@evil.example/",
+	    64);
+	redact_is("https:/alice:s3cret@h/", "[redacted]@h/", 64);
+	redact_is("1http://u:p@h", "[redacted]@h", 64);
+	redact_is("/path@x", "[redacted]@x", 64);
 	redact_is("@h:1", "[redacted]@h:1", 64);
 	redact_is("", "", 64);
 	/* Cut, never overrun; the password is still not written. */
