@@ -10,8 +10,11 @@
  *    max_head_bytes, so feeding the same bytes in any chunking gives
  *    MORE until the same final verdict;
  *  - errors are found in byte order, except that the request line is
- *    judged as a whole (syntax, then version, then method, then target
- *    framing) once its CRLF has arrived.
+ *    judged as a whole (syntax, then version, then target framing) once
+ *    its CRLF has arrived, and a method other than CONNECT only once the
+ *    whole head has parsed: framing and syntax (400, 431) come before
+ *    the method (405), as the order of verdicts in the shared cases has
+ *    it, so a GET with a broken field line is a 400.
  * RFC 9112 section 2.2: a bare CR or bare LF is never a line end here.
  */
 #include <ctype.h>
@@ -100,8 +103,9 @@ http_span_is(const struct http_span *s, const char *lower)
 
 /*
  * Judge a syntactically complete request line: RFC 9112 section 2.3
- * (HTTP-version, case-sensitive), then the method, then the framing of
- * an authority-form target (RFC 9112 section 3.2.3).  Minor versions
+ * (HTTP-version, case-sensitive), then, for a CONNECT, the framing of an
+ * authority-form target (RFC 9112 section 3.2.3).  Another method is
+ * only noted: it is refused once the head is whole.  Minor versions
  * above 1 are read as 1.1 (RFC 9110 section 2.5).
  */
 static enum http_parse
@@ -117,8 +121,11 @@ http_judge_line(const struct http_span *version, struct http_request *req)
 		return http_fail(req, REASON_BAD_VERSION);
 	req->version_minor = minor == '0' ? 0 : 1;
 
-	if (req->method.len != 7 || memcmp(req->method.ptr, "CONNECT", 7) != 0)
-		return http_fail(req, REASON_BAD_METHOD);
+	if (req->method.len != 7 ||
+	    memcmp(req->method.ptr, "CONNECT", 7) != 0) {
+		req->error = REASON_BAD_METHOD;
+		return HTTP_PARSE_DONE;
+	}
 
 	if (memchr(t->ptr, '/', t->len) != NULL ||
 	    memchr(t->ptr, '?', t->len) != NULL ||
@@ -208,10 +215,11 @@ http_field_line(const char *buf, size_t end, size_t *pos,
 
 
 /*
- * The meaning of one field for a CONNECT: a second Host is ambiguous
- * (RFC 9112 section 3.2), and any body framing is an attempt to smuggle
- * bytes that are tunnel data (RFC 9110 section 9.3.6: a CONNECT has no
- * content).  Other fields, a mismatching Host included, are ignored.
+ * The meaning of one field: a second Host is ambiguous (RFC 9112
+ * section 3.2), and on a CONNECT any body framing is an attempt to
+ * smuggle bytes that are tunnel data (RFC 9110 section 9.3.6: a CONNECT
+ * has no content); another method is refused with 405 whatever its
+ * framing.  Other fields, a mismatching Host included, are ignored.
  */
 static enum http_parse
 http_field_check(const struct http_field *f, struct http_seen *seen,
@@ -220,6 +228,8 @@ http_field_check(const struct http_field *f, struct http_seen *seen,
 	if (http_span_is(&f->name, "host")) {
 		if (++seen->hosts > 1)
 			return http_fail(req, REASON_DUPLICATE_HOST);
+	} else if (req->error == REASON_BAD_METHOD) {
+		return HTTP_PARSE_DONE;
 	} else if (http_span_is(&f->name, "transfer-encoding")) {
 		return http_fail(req, REASON_BODY_FRAMING);
 	} else if (http_span_is(&f->name, "content-length")) {
@@ -278,6 +288,8 @@ http_parse_head(const char *buf, size_t len,
 	r = http_request_line(buf, end, req, &pos);
 	if (r == HTTP_PARSE_DONE)
 		r = http_headers(buf, end, pos, limits, req);
+	if (r == HTTP_PARSE_DONE && req->error == REASON_BAD_METHOD)
+		r = HTTP_PARSE_ERROR;
 
 	/* Valid so far but the end is not within the limit: 431. */
 	if (r == HTTP_PARSE_MORE && len > limits->max_head_bytes)

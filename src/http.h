@@ -52,8 +52,9 @@ struct http_request {
  * conflicting Content-Length), BAD_TARGET (a target that is not
  * authority-form: "/" "?" "#" or a scheme), HEADER_TOO_LARGE or
  * TOO_MANY_HEADERS.  The target itself is checked by allow_parse_target;
- * the parser only frames it.  Method checks come after request-line
- * syntax: a malformed line is 400 whatever its method.
+ * the parser only frames it.  The method is judged last, once the whole
+ * head has parsed: a malformed line or field is 400 (an oversized head
+ * 431) whatever the method.
  */
 enum http_parse	 http_parse_head(const char *buf, size_t len,
 		    const struct http_limits *limits,

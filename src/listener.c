@@ -102,7 +102,7 @@ listener_on_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!server.draining)
+	if (!server.draining && l->evl != NULL)
 		evconnlistener_enable(l->evl);
 }
 
@@ -277,13 +277,19 @@ listener_close_all(void)
 {
 	size_t	 i;
 
+	/*
+	 * Close the sockets, not only stop accepting: a client that comes
+	 * during the drain is refused at once by the kernel instead of
+	 * waiting in a backlog nobody reads, unanswered and unlogged.
+	 */
 	for (i = 0; i < server.nlisteners; i++) {
 		struct listener *l = server.listeners[i];
 
-		if (l->evl != NULL)
-			evconnlistener_disable(l->evl);
 		if (l->resume_ev != NULL)
 			evtimer_del(l->resume_ev);
+		if (l->evl != NULL)
+			evconnlistener_free(l->evl);
+		l->evl = NULL;
 	}
 }
 

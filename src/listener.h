@@ -28,7 +28,7 @@ struct listener {
 int	listener_open_all(const struct config *c);
 /* Rebuild TLS contexts from c after a reload (keeps sockets). */
 int	listener_reload_tls(const struct config *c);
-/* Stop accepting (drain). */
+/* Stop accepting and close the listening sockets (drain). */
 void	listener_close_all(void);
 /* Is addr:port one of ours (a tunnel to it would loop)? */
 bool	listener_is_self(const struct in6_addr *a, uint16_t port);

@@ -61,6 +61,11 @@
 	    "http_request_error")					\
 	X(CLIENT_EOF_IN_HEAD,	"client_closed_in_head", 0, NULL)	\
 	X(TLS_HANDSHAKE,	"tls_handshake_failed",	0, NULL)	\
+	/* ended by the daemon before a 200 (SHUTDOWN, USER_REVOKED) */ \
+	X(SHUTDOWN_EARLY,	"shutdown_before_tunnel", 503,		\
+	    "proxy_internal_response")					\
+	X(USER_REVOKED_EARLY,	"user_revoked_before_tunnel", 407,	\
+	    "http_request_denied")					\
 	/* authentication */						\
 	X(AUTH_REQUIRED,	"auth_required",	407,		\
 	    "http_request_denied")					\

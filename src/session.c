@@ -331,6 +331,11 @@ session_close(struct session *s, enum reason reason)
 
 	if (s->phase == PHASE_CLOSING)
 		return;
+	/* ended for the daemon's sake before its 200: the client is told */
+	if (!s->answered && reason == REASON_SHUTDOWN)
+		reason = REASON_SHUTDOWN_EARLY;
+	else if (!s->answered && reason == REASON_USER_REVOKED)
+		reason = REASON_USER_REVOKED_EARLY;
 	answer = !s->answered && reason_status(reason) != 0 &&
 	    s->phase != PHASE_TLS;
 	/* a 200 sent but nothing relayed (check failed, delayed dial
@@ -583,6 +588,7 @@ session_authenticate(struct session *s, const char *value, size_t len)
 	char			 pass[AUTH_PASS_MAX + 1];
 	const struct user	*u;
 	uint64_t		 now = log_now_ms();
+	bool			 parsed;
 
 	if (!s->cfg->auth_required || s->auth_result != NULL) {
 		if (s->auth_result == NULL)
@@ -591,7 +597,12 @@ session_authenticate(struct session *s, const char *value, size_t len)
 		return;
 	}
 	s->auth_result = "failed";
+	/* parsed first (it costs nothing) so that a locked-out source's
+	 * record still names the user it tried */
+	parsed = value != NULL &&
+	    authbasic_parse(value, len, s->user, pass) == 0;
 	if (session_locked(s, s->rl, now)) {
+		OPENSSL_cleanse(pass, sizeof(pass));
 		s->auth_result = "locked";
 		session_close(s, REASON_AUTH_LOCKED);
 		return;
@@ -601,7 +612,7 @@ session_authenticate(struct session *s, const char *value, size_t len)
 		session_close(s, REASON_AUTH_REQUIRED);
 		return;
 	}
-	if (authbasic_parse(value, len, s->user, pass) == -1) {
+	if (!parsed) {
 		session_count_failure(s, s->rl, "source", s->peer_ip);
 		session_close(s, REASON_AUTH_BAD_SYNTAX);
 		return;
@@ -640,9 +651,15 @@ session_on_head(struct bufferevent *bev, void *arg)
 
 	lim.max_head_bytes = (size_t)s->cfg->max_header_bytes;
 	lim.max_headers = (size_t)s->cfg->max_headers;
-	/* Parse again only when a line may have ended: a client sending a
-	 * byte at a time must not cost a rescan per byte. */
-	if (len <= lim.max_head_bytes && s->head_scanned < len) {
+	/*
+	 * Parse again only when a line may have ended: a client sending a
+	 * byte at a time must not cost a rescan per byte.  The first bytes
+	 * are always parsed, so that what is no HTTP at all (a TLS
+	 * ClientHello sent to the plain port) gets its 400 at once, not a
+	 * 408 at the header deadline.
+	 */
+	if (len <= lim.max_head_bytes && s->head_scanned > 0 &&
+	    s->head_scanned < len) {
 		struct evbuffer_ptr pos;
 
 		evbuffer_ptr_set(in, &pos, s->head_scanned, EVBUFFER_PTR_SET);

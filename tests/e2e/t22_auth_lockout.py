@@ -27,7 +27,7 @@ def test_lockout_429_retry_after_and_expiry(t):
     assert 1 <= int(r.header("Retry-After")) <= 2, r
     assert b"Proxy-Authenticate" not in raw, raw
     recs = env.records(4)
-    h.check_failure(recs[3], "auth_locked_out", 429, user__name=None,
+    h.check_failure(recs[3], "auth_locked_out", 429, user__name="alice",
                     egressd__auth="locked", destination__ip=None)
     err = env.proxy.stderr()
     assert err.count("locked out") == 2, err   # source and user name

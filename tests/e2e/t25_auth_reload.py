@@ -111,3 +111,21 @@ def test_check_in_flight_judged_by_reloaded_users(t):
     rec = [x for x in recs if x["user"]["name"] == "bob"]
     assert len(rec) == 1, recs
     h.check_failure(rec[0], "auth_failed", 407, egressd__auth="failed")
+
+
+def test_removed_user_before_tunnel_gets_407(t):
+    """A user removed while their request waits for DNS is told so (407)
+    and logged, not cut off without an answer."""
+    env = ak.auth_env(t, dns={"slow.svc.allowed.example": "SILENT"})
+    r = {}
+    th, r = ak.in_thread(ak.send, env.port, ak.request(
+        "slow.svc.allowed.example:%d" % env.tcp.port, ak.cred("bob")))
+    assert h.wait_until(lambda: env.dns.queries(), 5.0)
+    ak.passwd(env.users, "bob", delete=True)
+    _reload(env, 3)
+    th.join(10)
+    reply, _ = r["value"]
+    h.assert_answer(reply, 407, "http_request_denied")
+    rec = env.records(1, timeout=5)[0]
+    h.check_failure(rec, "user_revoked_before_tunnel", 407,
+                    user__name="bob", egressd__auth="ok")

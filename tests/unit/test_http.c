@@ -693,15 +693,27 @@ test_http_versions(void)
 
 
 static void
-test_http_method_decided_on_line(void)
+test_http_method_decided_on_head(void)
 {
 	struct http_request	req;
 
-	/* 405 as soon as the request line is complete. */
+	/*
+	 * 405 once the whole head has parsed: syntax and size (400, 431)
+	 * come first, as the shared cases order the verdicts.
+	 */
 	CU_ASSERT_EQUAL(test_http_parse("GET / HTTP/1.1\r\n", &req),
+	    TEST_MORE);
+	CU_ASSERT_EQUAL(test_http_check("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
 	    REASON_BAD_METHOD);
 	CU_ASSERT_EQUAL(test_http_parse("POST / HTTP/1.1\r\nBad\r\n\r\n",
-	    &req), REASON_BAD_METHOD);
+	    &req), REASON_BAD_HEADER);
+	CU_ASSERT_EQUAL(test_http_check("GET / HTTP/1.1\r\nBad Header\r\n"
+	    "\r\n"), REASON_BAD_HEADER);
+	CU_ASSERT_EQUAL(test_http_check("GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Host: b\r\n\r\n"), REASON_DUPLICATE_HOST);
+	/* a body is no smuggling attempt on a method that is refused */
+	CU_ASSERT_EQUAL(test_http_check("POST / HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\n\r\n"), REASON_BAD_METHOD);
 	CU_ASSERT_EQUAL(test_http_check("CONNECTX " TEST_PORTAL " HTTP/1.1\r\n"
 	    "\r\n"), REASON_BAD_METHOD);
 	CU_ASSERT_EQUAL(test_http_check("CONNEC " TEST_PORTAL " HTTP/1.1\r\n"
@@ -865,7 +877,7 @@ test_http_add(void)
 	ADD(test_http_head_limit_boundary);
 	ADD(test_http_header_count_boundary);
 	ADD(test_http_versions);
-	ADD(test_http_method_decided_on_line);
+	ADD(test_http_method_decided_on_head);
 	ADD(test_http_control_bytes);
 	ADD(test_http_proxy_authorization);
 	ADD(test_http_empty_input);
