@@ -74,6 +74,7 @@ session_new_id(void)
 static void
 session_free(struct session *s)
 {
+	tunnel_release(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->upstream != NULL)
@@ -349,6 +350,7 @@ session_close(struct session *s, enum reason reason)
 	else if (s->phase == PHASE_CONNECT)
 		s->connect_ms = log_now_ms() - s->phase_ms;
 	s->phase = PHASE_CLOSING;
+	tunnel_release(s);
 	resolver_cancel(s->dns);
 	s->dns = NULL;
 	auth_cancel(s->auth_job);

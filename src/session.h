@@ -52,6 +52,8 @@ struct session {
 	struct bufferevent	*client;
 	struct bufferevent	*upstream;
 	struct event		*timer;		/* phase deadline, idle */
+	/* plain sockets in a tunnel: reads done by tunnel.c, not libevent */
+	struct event		*pull_client, *pull_upstream;
 	struct resolver_query	*dns;
 	struct auth_job		*auth_job;
 	struct rl_entry		*rl;		/* holds one active count */
@@ -127,5 +129,7 @@ void	tunnel_start(struct session *s);
 /* delay_connect: answer 200 and check before any upstream exists. */
 void	tunnel_delay(struct session *s);
 void	tunnel_on_event(struct bufferevent *bev, short what, void *arg);
+/* Stop and free the tunnel's own read events (close path; idempotent). */
+void	tunnel_release(struct session *s);
 
 #endif
