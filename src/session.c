@@ -41,6 +41,7 @@ static void	session_on_head(struct bufferevent *, void *);
 static void	session_on_event(struct bufferevent *, short, void *);
 static void	session_on_timer(evutil_socket_t, short, void *);
 static void	session_policy(struct session *);
+static void	session_head_cut(struct session *, enum reason);
 
 /* Denials aggregated per source (see rl_agg in ratelimit.h). */
 static struct rl_agg	 session_denials;
@@ -433,7 +434,10 @@ session_on_event(struct bufferevent *bev, short what, void *arg)
 		session_close(s, REASON_TLS_HANDSHAKE);
 		return;
 	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
+	    s->phase == PHASE_HEAD)
+		session_head_cut(s, REASON_CLIENT_EOF_IN_HEAD);
+	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		session_close(s, REASON_CLIENT_EOF_IN_HEAD);
 }
 
@@ -450,7 +454,7 @@ session_on_timer(evutil_socket_t fd, short what, void *arg)
 		session_close(s, REASON_TLS_HANDSHAKE);
 		break;
 	case PHASE_HEAD:
-		session_close(s, REASON_HEADER_TIMEOUT);
+		session_head_cut(s, REASON_HEADER_TIMEOUT);
 		break;
 	case PHASE_DNS:
 		session_close(s, REASON_DNS_TIMEOUT);
@@ -638,6 +642,44 @@ session_authenticate(struct session *s, const char *value, size_t len)
 }
 
 
+/* Keep the method and target for the record, once per session. */
+static void
+session_note_request(struct session *s, const struct http_request *req)
+{
+	if (s->method == NULL && req->method.ptr != NULL)
+		s->method = session_dup(req->method.ptr, req->method.len,
+		    &s->method_len);
+	/* The target as sent, less any userinfo: it may hold a password. */
+	if (s->target_raw == NULL && req->target.ptr != NULL &&
+	    (s->target_raw = malloc(SESSION_TARGET_LOG_MAX)) != NULL)
+		s->target_len = http_redact_target(s->target_raw,
+		    SESSION_TARGET_LOG_MAX, req->target.ptr, req->target.len);
+}
+
+
+/*
+ * The head never completed (deadline, EOF): what did arrive of the
+ * request line still goes in the record.
+ */
+static void
+session_head_cut(struct session *s, enum reason why)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->client);
+	struct http_request	 req;
+	struct http_limits	 lim;
+	size_t			 len = evbuffer_get_length(in);
+
+	lim.max_head_bytes = (size_t)s->cfg->max_header_bytes;
+	lim.max_headers = (size_t)s->cfg->max_headers;
+	if (len > 0 && len <= lim.max_head_bytes) {
+		(void)http_parse_head((const char *)evbuffer_pullup(in, -1),
+		    len, &lim, &req);
+		session_note_request(s, &req);
+	}
+	session_close(s, why);
+}
+
+
 static void
 session_on_head(struct bufferevent *bev, void *arg)
 {
@@ -675,14 +717,7 @@ session_on_head(struct bufferevent *bev, void *arg)
 	r = http_parse_head(p, len, &lim, &req);
 	if (r == HTTP_PARSE_MORE)
 		return;
-	if (req.method.ptr != NULL)
-		s->method = session_dup(req.method.ptr, req.method.len,
-		    &s->method_len);
-	/* The target as sent, less any userinfo: it may hold a password. */
-	if (req.target.ptr != NULL &&
-	    (s->target_raw = malloc(SESSION_TARGET_LOG_MAX)) != NULL)
-		s->target_len = http_redact_target(s->target_raw,
-		    SESSION_TARGET_LOG_MAX, req.target.ptr, req.target.len);
+	session_note_request(s, &req);
 	if (r == HTTP_PARSE_ERROR) {
 		session_close(s, req.error);
 		return;

@@ -74,5 +74,8 @@ def test_trickle(t):
     took = time.monotonic() - t0
     s.close()
     assert closed and took < DEADLINE + GRACE, "open after %.1f s" % took
-    _check(env, got)
+    rec = _check(env, got)
     assert env.dns.queries() == [] and env.hub.connections == 0
+    # the request line did arrive: the record says what was asked
+    assert rec["http"]["request"]["method"] == "CONNECT", rec
+    assert rec["url"]["original"] == "%s:%d" % (h.PORTAL, env.hub.port), rec
