@@ -1,11 +1,19 @@
 /*
  * auth: the worker pool and the success cache (see auth.h).
  *
- * Threads: workers only read a job's copied user, password and hash,
- * and write its result; everything else (callbacks, the cache, job
- * lists) is touched on the loop thread.  Two queues guarded by one
- * mutex carry jobs across: todo (loop -> workers) and done (workers ->
- * loop, announced by activating an event).
+ * Threads: workers only read a task's copied password and hash, and
+ * write its result; everything else (callbacks, the cache, waiters) is
+ * touched on the loop thread.  Two queues guarded by one mutex carry
+ * tasks across: todo (loop -> workers) and done (workers -> loop,
+ * announced by activating an event).
+ *
+ * Single flight: a task is one hash computation; every request with the
+ * same user, password and stored hash that comes while it is queued or
+ * running waits on it (a struct auth_job each) instead of hashing again.
+ * An IEM that opens fifty tunnels at once after a restart costs one
+ * slow hash, not fifty, and so does a client that repeats one wrong
+ * password.  In-flight tasks are found through a table indexed like the
+ * cache (one task a slot; a collision simply hashes again).
  */
 #include <sys/queue.h>
 
@@ -27,19 +35,26 @@
 #define AUTH_CACHE_SLOTS	1024
 #define AUTH_DIGEST_LEN		32
 
-struct auth_job {
-	TAILQ_ENTRY(auth_job)	 entry;
-	struct auth		*auth;
+struct auth_job;
+
+struct auth_task {
+	TAILQ_ENTRY(auth_task)	 entry;
 	char			*hash;
 	char			 pass[AUTH_PASS_MAX + 1];
 	unsigned char		 digest[AUTH_DIGEST_LEN];
 	bool			 cacheable;	/* the user exists */
 	bool			 ok;
 	double			 ttl_s;
+	TAILQ_HEAD(, auth_job)	 waiters;
+};
+TAILQ_HEAD(auth_tasks, auth_task);
+
+/* One request waiting on a task; what auth_check hands out. */
+struct auth_job {
+	TAILQ_ENTRY(auth_job)	 entry;
 	auth_cb			 cb;	/* NULL: cancelled */
 	void			*arg;
 };
-TAILQ_HEAD(auth_jobs, auth_job);
 
 struct auth_slot {
 	unsigned char	digest[AUTH_DIGEST_LEN];
@@ -51,20 +66,21 @@ struct auth {
 	struct event		*done_ev;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
-	struct auth_jobs	 todo, done;
+	struct auth_tasks	 todo, done;
 	pthread_t		*threads;
 	int			 nthreads;
 	bool			 stopping;
 	unsigned		 pending;
 	unsigned char		 key[32];
 	struct auth_slot	 cache[AUTH_CACHE_SLOTS];
+	struct auth_task	*inflight[AUTH_CACHE_SLOTS];
 	/* a valid hash of unknown users' kind, for equal-cost misses */
 	char			 dummy[128];
 };
 
 
 static void
-auth_verify(struct auth_job *j, struct crypt_data *cd)
+auth_verify(struct auth_task *j, struct crypt_data *cd)
 {
 	const char	*out;
 	size_t		 n;
@@ -82,7 +98,7 @@ static void *
 auth_worker(void *arg)
 {
 	struct auth		*a = arg;
-	struct auth_job		*j;
+	struct auth_task	*j;
 	struct crypt_data	*cd;
 
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
@@ -107,22 +123,52 @@ auth_worker(void *arg)
 }
 
 
-static struct auth_slot *
-auth_slot(struct auth *a, const unsigned char *digest)
+static uint32_t
+auth_index(const unsigned char *digest)
 {
 	uint32_t	 i;
 
 	memcpy(&i, digest, sizeof(i));
-	return &a->cache[i % AUTH_CACHE_SLOTS];
+	return i % AUTH_CACHE_SLOTS;
 }
 
 
 static void
-auth_job_free(struct auth_job *j)
+auth_task_free(struct auth_task *t)
 {
-	OPENSSL_cleanse(j->pass, sizeof(j->pass));
-	free(j->hash);
-	free(j);
+	struct auth_job	*w;
+
+	while ((w = TAILQ_FIRST(&t->waiters)) != NULL) {
+		TAILQ_REMOVE(&t->waiters, w, entry);
+		free(w);
+	}
+	OPENSSL_cleanse(t->pass, sizeof(t->pass));
+	free(t->hash);
+	free(t);
+}
+
+
+/* A finished task: fill the cache, answer every waiter, free it. */
+static void
+auth_task_done(struct auth *a, struct auth_task *t)
+{
+	struct auth_slot	*slot = &a->cache[auth_index(t->digest)];
+	struct auth_job		*w;
+
+	if (a->inflight[auth_index(t->digest)] == t)
+		a->inflight[auth_index(t->digest)] = NULL;
+	if (t->ok && t->ttl_s > 0) {
+		memcpy(slot->digest, t->digest, AUTH_DIGEST_LEN);
+		slot->expires_ms = log_now_ms() + (uint64_t)(t->ttl_s * 1000);
+	}
+	/* a callback may cancel other waiters: take one at a time */
+	while ((w = TAILQ_FIRST(&t->waiters)) != NULL) {
+		TAILQ_REMOVE(&t->waiters, w, entry);
+		if (w->cb != NULL)
+			w->cb(w->arg, t->ok, t->cacheable ? t->hash : NULL);
+		free(w);
+	}
+	auth_task_free(t);
 }
 
 
@@ -130,9 +176,8 @@ static void
 auth_on_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth		*a = arg;
-	struct auth_jobs	 done;
-	struct auth_job		*j;
-	struct auth_slot	*slot;
+	struct auth_tasks	 done;
+	struct auth_task	*t;
 
 	(void)fd;
 	(void)what;
@@ -140,18 +185,10 @@ auth_on_done(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&a->mtx);
 	TAILQ_CONCAT(&done, &a->done, entry);
 	pthread_mutex_unlock(&a->mtx);
-	while ((j = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, j, entry);
+	while ((t = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, t, entry);
 		a->pending--;
-		if (j->ok && j->ttl_s > 0) {
-			slot = auth_slot(a, j->digest);
-			memcpy(slot->digest, j->digest, AUTH_DIGEST_LEN);
-			slot->expires_ms = log_now_ms() +
-			    (uint64_t)(j->ttl_s * 1000);
-		}
-		if (j->cb != NULL)
-			j->cb(j->arg, j->ok, j->cacheable ? j->hash : NULL);
-		auth_job_free(j);
+		auth_task_done(a, t);
 	}
 }
 
@@ -188,8 +225,8 @@ auth_new(struct event_base *base, int n)
 void
 auth_free(struct auth *a)
 {
-	struct auth_job	*j;
-	int		 i;
+	struct auth_task	*j;
+	int			 i;
 
 	if (a == NULL)
 		return;
@@ -201,11 +238,11 @@ auth_free(struct auth *a)
 		pthread_join(a->threads[i], NULL);
 	while ((j = TAILQ_FIRST(&a->todo)) != NULL) {
 		TAILQ_REMOVE(&a->todo, j, entry);
-		auth_job_free(j);
+		auth_task_free(j);
 	}
 	while ((j = TAILQ_FIRST(&a->done)) != NULL) {
 		TAILQ_REMOVE(&a->done, j, entry);
-		auth_job_free(j);
+		auth_task_free(j);
 	}
 	if (a->done_ev != NULL)
 		event_free(a->done_ev);
@@ -257,37 +294,57 @@ auth_check(struct auth *a, const struct users *u, const char *user,
 {
 	const struct user	*usr = users_find(u, user);
 	const char		*hash = usr ? usr->hash : auth_dummy(a, u);
-	struct auth_job		*j;
+	struct auth_task	*t;
+	struct auth_job		*w;
 	struct auth_slot	*slot;
 	unsigned char		 digest[AUTH_DIGEST_LEN];
+	uint32_t		 i;
 
 	/* A cache hit allocates nothing: it is the per-tunnel path. */
 	auth_digest(a, user, pass, hash, digest);
-	slot = auth_slot(a, digest);
+	i = auth_index(digest);
+	slot = &a->cache[i];
 	if (usr != NULL && slot->expires_ms > log_now_ms() &&
 	    CRYPTO_memcmp(slot->digest, digest, AUTH_DIGEST_LEN) == 0) {
 		cb(arg, true, hash);
 		return NULL;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->hash = strdup(hash)) == NULL) {
-		free(j);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		cb(arg, false, NULL);
 		return NULL;
 	}
-	j->auth = a;
-	j->cacheable = usr != NULL;
-	j->ttl_s = ttl_s;
-	j->cb = cb;
-	j->arg = arg;
-	snprintf(j->pass, sizeof(j->pass), "%s", pass);
-	memcpy(j->digest, digest, AUTH_DIGEST_LEN);
+	w->cb = cb;
+	w->arg = arg;
+
+	/* the same check already queued or running: wait on it */
+	t = a->inflight[i];
+	if (t != NULL &&
+	    CRYPTO_memcmp(t->digest, digest, AUTH_DIGEST_LEN) == 0) {
+		TAILQ_INSERT_TAIL(&t->waiters, w, entry);
+		return w;
+	}
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->hash = strdup(hash)) == NULL) {
+		free(t);
+		free(w);
+		cb(arg, false, NULL);
+		return NULL;
+	}
+	TAILQ_INIT(&t->waiters);
+	TAILQ_INSERT_TAIL(&t->waiters, w, entry);
+	t->cacheable = usr != NULL;
+	t->ttl_s = ttl_s;
+	snprintf(t->pass, sizeof(t->pass), "%s", pass);
+	memcpy(t->digest, digest, AUTH_DIGEST_LEN);
+	if (a->inflight[i] == NULL)
+		a->inflight[i] = t;
 	a->pending++;
 	pthread_mutex_lock(&a->mtx);
-	TAILQ_INSERT_TAIL(&a->todo, j, entry);
+	TAILQ_INSERT_TAIL(&a->todo, t, entry);
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->mtx);
-	return j;
+	return w;
 }
 
 

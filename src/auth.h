@@ -37,8 +37,9 @@ void		 auth_free(struct auth *);
  * Verify user/pass against u.  A cache hit (within ttl_s) calls cb
  * before returning and returns NULL; so does an allocation failure
  * (cb with ok false).  Otherwise the job is returned for auth_cancel
- * and cb runs later on the loop thread.  pass is copied and wiped
- * after use.
+ * and cb runs later on the loop thread, once the hash is computed: by
+ * a task of its own, or by one already queued or running for the same
+ * user, password and stored hash.  pass is copied and wiped after use.
  */
 struct auth_job	*auth_check(struct auth *, const struct users *u,
 		    const char *user, const char *pass, double ttl_s,
@@ -47,7 +48,7 @@ struct auth_job	*auth_check(struct auth *, const struct users *u,
 void		 auth_cancel(struct auth_job *);
 /* Forget every cached success (reload, revocation). */
 void		 auth_cache_flush(struct auth *);
-/* Jobs queued or running, for tests and metrics. */
+/* Hash computations queued or running, for tests and metrics. */
 unsigned	 auth_pending(const struct auth *);
 
 #endif

@@ -52,3 +52,42 @@ def test_slow_hash_does_not_hold_back_others(t):
     assert len(slowrec) == 1, recs
     h.check_record(slowrec[0], egressd__auth="ok",
                    http__response__status_code=200)
+
+
+def _cpu_s(pid):
+    """User + system CPU seconds of pid, threads included."""
+    import os
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_identical_checks_share_one_hash(t):
+    """Eight clients sending the same slow credentials at once cost one
+    bcrypt, not eight (single flight; the success cache is off here so
+    only in-flight sharing can explain it).  Judged by egressd's CPU
+    time as a ratio to one check's, not by a wall-clock threshold."""
+    line = "%s:%s" % (ak.SLOW_USER, ak.slow_hash())
+    env = ak.auth_env(t, auth={"workers": 2, "cache_ttl": 0.0},
+                      extra=[line])
+    target = "%s:%d" % (h.PORTAL, env.hub.port)
+    cred = ak.cred(ak.SLOW_USER, ak.SLOW_PASS)
+    pid = env.proxy.proc.pid
+
+    def one():
+        r, _ = ak.send(env.port, ak.request(target, cred), limit_s=60)
+        return r.status
+
+    c0 = _cpu_s(pid)
+    assert one() == 200
+    single = _cpu_s(pid) - c0
+    c0 = _cpu_s(pid)
+    runs = [ak.in_thread(one) for _ in range(8)]
+    for th, _ in runs:
+        th.join(60)
+    eight = _cpu_s(pid) - c0
+    assert [res.get("value") for _, res in runs] == [200] * 8, runs
+    print("# single flight: one check %.2f s CPU, eight at once %.2f s"
+          % (single, eight))
+    assert eight < 3 * single, (single, eight)
+    env.records(9, timeout=10)
