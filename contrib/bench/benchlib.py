@@ -181,9 +181,11 @@ allow = ( { addresses = [ "%s/32" ]; ports = [ %d ]; protocol = "any"; } );
 destinations = { allow_internal = [ "%s/32" ]; };
 limits = { per_ip = { rate = 1000000.0; burst = 1000000.0;
                       tunnels = 30000; };
-           tunnels = 30000; idle_timeout = 600.0; };
+           tunnels = 30000; idle_timeout = 600.0;%s };
 log = { access = "%s"; format = "json"; };
 """ % (port, users, TARGET_IP, tport, TARGET_IP,
+                (" tunnel_buffer = %d;" % int(os.environ["TUNNEL_BUFFER"])
+                 if os.environ.get("TUNNEL_BUFFER") else ""),
                 os.path.join(self.tmp, "egressd-access.log")))
         p = self.spawn([binary, "-c", conf], "egressd")
         wait_port(port, p, "egressd")
