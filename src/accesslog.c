@@ -282,6 +282,8 @@ accesslog_format_own(struct line *l, bool j, const struct access_record *r)
 	    r->dns_discarded_why);
 	line_js(l, j, ",");
 	line_num(l, j, "egressd.dns.duration_ms", r->dns_ms);
+	line_js(l, j, ",");
+	line_cstr(l, j, "egressd.dns.error", r->dns_error);
 	line_js(l, j, "}}}");
 }
 

@@ -42,6 +42,7 @@ struct access_record {
 	unsigned	 dns_answers;
 	unsigned	 dns_discarded;
 	const char	*dns_discarded_why;	/* "loopback,private" */
+	const char	*dns_error;		/* NXDOMAIN, ..., NULL */
 	uint64_t	 dns_ms;
 	uint64_t	 connect_ms;
 	const char	*sni;			/* raw, NULL: none */

@@ -120,17 +120,23 @@ static void
 resolver_on_answer(int result, struct evutil_addrinfo *ai, void *arg)
 {
 	struct resolver_query	*q = arg;
-	enum reason		 why = REASON_NONE;
+	enum reason		 why = REASON_DNS_ERROR;
+	const char		*kind = "FAIL";
 
-	if (result == EVUTIL_EAI_AGAIN)
+	if (result == 0 && ai != NULL) {
+		why = REASON_NONE;
+		kind = NULL;
+	} else if (result == 0)
+		kind = "NODATA";
+	else if (result == EVUTIL_EAI_NONAME)
+		kind = "NXDOMAIN";
+	else if (result == EVUTIL_EAI_AGAIN) {
 		why = REASON_DNS_TIMEOUT;
-	else if (result != 0)
-		why = REASON_DNS_ERROR;
-	else if (ai == NULL)
-		why = REASON_DNS_ERROR;
+		kind = "TIMEOUT";
+	}
 	q->done = 1;
 	if (q->cb != NULL) {
-		q->cb(q->arg, why, why == REASON_NONE ? ai : NULL);
+		q->cb(q->arg, why, kind, why == REASON_NONE ? ai : NULL);
 		if (why != REASON_NONE && ai != NULL)
 			evutil_freeaddrinfo(ai);
 	} else if (ai != NULL)
@@ -149,7 +155,7 @@ resolver_query(struct resolver *r, const char *name, resolver_cb cb,
 	struct evdns_getaddrinfo_request *req;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		cb(arg, REASON_INTERNAL_ERROR, NULL);
+		cb(arg, REASON_INTERNAL_ERROR, NULL, NULL);
 		return NULL;
 	}
 	q->res = r;

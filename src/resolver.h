@@ -23,9 +23,12 @@ struct resolver_query;
 /*
  * Called once per query that was not cancelled: err is REASON_NONE with
  * ai (owned by the callee: evutil_freeaddrinfo it) or DNS_ERROR /
- * DNS_TIMEOUT with ai NULL.
+ * DNS_TIMEOUT with ai NULL, and then kind says what failed, for the log:
+ * "NXDOMAIN" (no such name), "NODATA" (the name has no A or AAAA),
+ * "TIMEOUT", or "FAIL" (anything else: SERVFAIL, REFUSED, a truncated
+ * or malformed answer; evdns's getaddrinfo does not tell them apart).
  */
-typedef void	(*resolver_cb)(void *arg, enum reason err,
+typedef void	(*resolver_cb)(void *arg, enum reason err, const char *kind,
 		    struct evutil_addrinfo *ai);
 
 /* A resolver for c; NULL with a message in err. */

@@ -215,6 +215,7 @@ session_record(struct session *s)
 	r.dest_ip = s->dest_ip[0] ? s->dest_ip : NULL;
 	r.dest_country = s->dest_cc[0] ? s->dest_cc : NULL;
 	r.dns_answers = s->dns_answers;
+	r.dns_error = s->dns_error;
 	r.dns_discarded = s->dns_discarded;
 	r.dns_discarded_why = s->discard_why[0] ? s->discard_why : NULL;
 	r.dns_ms = s->dns_ms;
@@ -261,6 +262,12 @@ session_answer(struct session *s, enum reason r)
 	const char	*ps = reason_proxy_status(r);
 	char		 extra[256] = "";
 	char		 body[64];
+	const char	*rcode = NULL;
+
+	/* RFC 9209 2.3.2: the DNS response code, where evdns told it */
+	if (r == REASON_DNS_ERROR && s->dns_error != NULL)
+		rcode = strcmp(s->dns_error, "NXDOMAIN") == 0 ? "NXDOMAIN" :
+		    strcmp(s->dns_error, "NODATA") == 0 ? "NOERROR" : NULL;
 
 	if (status == 405)
 		snprintf(extra, sizeof(extra), "Allow: CONNECT\r\n");
@@ -277,9 +284,10 @@ session_answer(struct session *s, enum reason r)
 		    "Proxy-Status: egressd; error=%s\r\n", status, text, ps);
 	else
 		n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n"
-		    "Proxy-Status: egressd; error=%s; details=\"%s\"\r\n",
+		    "Proxy-Status: egressd; error=%s%s%s%s; details=\"%s\"\r\n",
 		    status, text, ps ? ps : "proxy_internal_error",
-		    reason_word(r));
+		    rcode ? "; rcode=\"" : "", rcode ? rcode : "",
+		    rcode ? "\"" : "", reason_word(r));
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s"
 	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n%s", extra, strlen(body), body);
@@ -457,6 +465,7 @@ session_on_timer(evutil_socket_t fd, short what, void *arg)
 		session_head_cut(s, REASON_HEADER_TIMEOUT);
 		break;
 	case PHASE_DNS:
+		s->dns_error = "TIMEOUT";
 		session_close(s, REASON_DNS_TIMEOUT);
 		break;
 	case PHASE_CONNECT:
@@ -876,7 +885,8 @@ session_interleave(struct session *s)
 
 
 static void
-session_on_dns(void *arg, enum reason err, struct evutil_addrinfo *ai)
+session_on_dns(void *arg, enum reason err, const char *kind,
+    struct evutil_addrinfo *ai)
 {
 	struct session		*s = arg;
 	struct evutil_addrinfo	*p;
@@ -887,6 +897,7 @@ session_on_dns(void *arg, enum reason err, struct evutil_addrinfo *ai)
 
 	s->dns = NULL;
 	s->dns_ms = log_now_ms() - s->phase_ms;
+	s->dns_error = kind;
 	if (err != REASON_NONE) {
 		session_close(s, err);
 		return;

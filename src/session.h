@@ -91,6 +91,7 @@ struct session {
 	char			 dest_ip[46];
 	char			 dest_cc[3];
 	uint64_t		 dns_ms, connect_ms;
+	const char		*dns_error;	/* NXDOMAIN, TIMEOUT, ... */
 	char			*sni;
 	const char		*check;
 

@@ -814,7 +814,8 @@ _SCHEMA = {
     "egressd": {"listener": str, "auth": str, "protocol_check": str,
                 "connect_ms": int,
                 "dns": {"answers": int, "discarded": int,
-                        "discarded_reasons": S0, "duration_ms": int}},
+                        "discarded_reasons": S0, "duration_ms": int,
+                        "error": S0}},
 }
 
 

@@ -97,7 +97,7 @@ def test_text_format_dotted_keys(t):
                     "egressd.connect_ms", "egressd.dns.answers",
                     "egressd.dns.discarded",
                     "egressd.dns.discarded_reasons",
-                    "egressd.dns.duration_ms"], keys
+                    "egressd.dns.duration_ms", "egressd.dns.error"], keys
     ok = dict(k.split("=", 1) for k in lines[0].split(" "))
     assert ok["source.ip"] == '"127.0.0.1"', ok
     assert ok["destination.ip"] == '"%s"' % h.HUB_IP, ok

@@ -33,13 +33,22 @@ def _ask(env, name, port=None, limit_s=h.IO_TIMEOUT):
     return r
 
 
-def _dns_failure(t, name, status, reason, ps, limit_s=h.IO_TIMEOUT):
+def _dns_failure(t, name, status, reason, ps, kind, rcode=None,
+                 limit_s=h.IO_TIMEOUT):
+    """kind: egressd.dns.error in the record (B28: the log says which
+    failure); rcode: the RFC 9209 rcode parameter of Proxy-Status."""
     env = h.Env(t, dns=DNS)
     r = _ask(env, name, limit_s=limit_s)
     h.assert_answer(r, status, ps)
+    got = r.header("Proxy-Status")
+    if rcode:
+        assert '; rcode="%s"' % rcode in got, got
+    else:
+        assert "rcode" not in got, got
     rec = env.records(1)[0]
     h.check_failure(rec, reason, status, destination__ip=None,
-                    destination__domain=name, egressd__connect_ms=0)
+                    destination__domain=name, egressd__connect_ms=0,
+                    egressd__dns__error=kind)
     qs = env.dns.queries()
     assert qs and all(q[0] == name for q in qs), \
         "queries %s (search list applied?)" % qs
@@ -48,22 +57,25 @@ def _dns_failure(t, name, status, reason, ps, limit_s=h.IO_TIMEOUT):
 
 
 def test_nxdomain(t):
-    _dns_failure(t, "nx.svc.allowed.example", 502, "dns_error", "dns_error")
+    _dns_failure(t, "nx.svc.allowed.example", 502, "dns_error", "dns_error",
+                 "NXDOMAIN", "NXDOMAIN")
 
 
 def test_servfail(t):
     _dns_failure(t, "servfail.svc.allowed.example", 502, "dns_error",
-                 "dns_error")
+                 "dns_error", "FAIL")
 
 
 def test_nodata(t):
+    # evdns's getaddrinfo reports a name without A/AAAA as a failure,
+    # not apart from SERVFAIL (KNOWN_LIMITS)
     _dns_failure(t, "nodata.svc.allowed.example", 502, "dns_error",
-                 "dns_error")
+                 "dns_error", "FAIL")
 
 
 def test_silent_server(t):
     _dns_failure(t, "silent.svc.allowed.example", 504, "dns_timeout",
-                 "dns_timeout", limit_s=30)
+                 "dns_timeout", "TIMEOUT", limit_s=30)
 
 
 def test_internal_only(t):
@@ -105,6 +117,6 @@ def test_truncated_answer(t):
     h.assert_answer(r, 502, "dns_error")
     rec = env.records(1)[0]
     h.check_failure(rec, "dns_error", 502, destination__ip=None,
-                    egressd__dns__answers=0)
+                    egressd__dns__answers=0, egressd__dns__error="FAIL")
     assert env.hub.connections == 0 and env.tcp.connections == 0
     assert env.proxy.alive()
