@@ -312,7 +312,9 @@ session_on_linger_write(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->client_tls) {
+	/* TLS has no half-close; a client already at EOF has no more to
+	 * read, so closing now sends FIN, not RST */
+	if (s->client_tls || s->linger_eof) {
 		session_free(s);
 		return;
 	}
@@ -430,8 +432,15 @@ session_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	(void)bev;
 	if (s->phase == PHASE_CLOSING) {
+		/* a client that half-closed still gets its answer: wait for
+		 * the write to finish (session_on_linger_write frees) */
+		if (what == (BEV_EVENT_EOF | BEV_EVENT_READING) &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			s->linger_eof = true;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 			session_free(s);
 		return;
