@@ -96,7 +96,7 @@ struct session {
 	const char		*check;
 
 	bool			 answered;	/* a status line was sent */
-	bool			 linger_eof;	/* EOF while the answer drained */
+	bool			 linger_eof;	/* EOF as the answer drained */
 	int			 status;
 	bool			 client_eof, upstream_eof;
 	bool			 client_shut, upstream_shut;
