@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,13 @@ server_unix_ms(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: egressd [-dt] [-c file] [-c overlay ...]\n"
+	fprintf(stderr, "usage: egressd [-dhtV] [-c file] [-c overlay ...]\n"
 	    "  -c file  configuration (default %s); a later file's\n"
 	    "           top-level settings replace an earlier one's\n"
 	    "  -t       check the configuration and exit\n"
-	    "  -d       debug messages\n", MAIN_DEFAULT_CONFIG);
+	    "  -d       debug messages\n"
+	    "  -h       this help\n"
+	    "  -V       the version\n", MAIN_DEFAULT_CONFIG);
 	exit(2);
 }
 
@@ -86,6 +89,27 @@ main_load_users(const struct config *c)
 		return NULL;
 	}
 	return u;
+}
+
+
+/*
+ * -t: the access log's directory must exist and be writable, or the
+ * daemon that the check passed would refuse to start.  The file itself
+ * is not created by a check.
+ */
+static int
+main_check_log(const struct config *c)
+{
+	char	 dir[4096];
+
+	if (c->access_log == NULL)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", c->access_log);
+	if (access(dirname(dir), W_OK) == 0)
+		return 0;
+	fprintf(stderr, "log.access: %s: directory %s: %s\n", c->access_log,
+	    dir, strerror(errno));
+	return -1;
 }
 
 
@@ -229,7 +253,7 @@ main_options(int argc, char **argv, bool *check, bool *debug)
 {
 	int	 ch;
 
-	while ((ch = getopt(argc, argv, "c:dt")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
 		switch (ch) {
 		case 'c':
 			if (main_nfiles == CONFIG_MAX_FILES)
@@ -242,6 +266,9 @@ main_options(int argc, char **argv, bool *check, bool *debug)
 		case 't':
 			*check = true;
 			break;
+		case 'V':
+			printf("egressd %s\n", PACKAGE_VERSION);
+			exit(0);
 		default:
 			usage();
 		}
@@ -319,8 +346,12 @@ main(int argc, char **argv)
 	if (rc == -1)
 		return 1;
 	if (check) {
-		printf("egressd: %s: configuration OK (%zu allow rules, "
-		    "%zu users)\n", main_files[main_nfiles - 1],
+		if (main_check_log(server.cfg) == -1)
+			return 1;
+		printf("egressd: ");
+		for (i = 0; (size_t)i < main_nfiles; i++)
+			printf("%s%s", i ? " + " : "", main_files[i]);
+		printf(": configuration OK (%zu allow rules, %zu users)\n",
 		    server.cfg->allow.nrules, server.users->n);
 		return 0;
 	}

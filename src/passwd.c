@@ -33,7 +33,8 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/usr/local/etc"
 #endif
-#define PASSWD_DEFAULT_FILE	SYSCONFDIR "/egressd/users"
+/* next to egressd.conf, as in the shipped config */
+#define PASSWD_DEFAULT_FILE	SYSCONFDIR "/users"
 #define PASSWD_FILE_MAX		(16 * 1024 * 1024)
 #define PASSWD_BCRYPT_MAX	72	/* bcrypt ignores later bytes */
 

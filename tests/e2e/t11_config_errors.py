@@ -116,3 +116,21 @@ def test_weak_hash_refused_at_start(t):
     assert rc != 0, err
     with socket.socket() as s:               # and nothing listens
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_check_refuses_log_in_missing_directory(t):
+    """-t refuses what the daemon could not start with: an access log in
+    a directory that does not exist; and it names every file it read."""
+    missing = os.path.join(t.tmp, "no-such-dir", "access.log")
+    base = _write(t, "base.conf", GOOD % _free_port())
+    over = _write(t, "over.conf", 'log = { access = "%s"; };\n' % missing)
+    rc, err = _check(base, over)
+    assert rc == 1, err
+    assert "log.access: %s: directory %s: No such file or directory" % (
+        missing, os.path.dirname(missing)) in err, err
+    over = _write(t, "over2.conf", 'log = { access = "%s"; };\n' %
+                  os.path.join(t.tmp, "access.log"))
+    rc, err = _check(base, over)
+    assert rc == 0, err
+    assert "%s + %s: configuration OK" % (base, over) in err, err
+    assert not os.path.exists(os.path.join(t.tmp, "access.log"))
