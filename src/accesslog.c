@@ -192,7 +192,7 @@ accesslog_stamp(int64_t unix_ms, char *buf, size_t size)
 }
 
 
-/* event, session, source, user: who came and how it ended. */
+/* event, source, user: who came and how it ended. */
 static void
 accesslog_format_who(struct line *l, bool j, const struct access_record *r)
 {
@@ -203,6 +203,8 @@ accesslog_format_who(struct line *l, bool j, const struct access_record *r)
 	line_js(l, j, "{");
 	line_cstr(l, j, "@timestamp", stamp);
 	line_js(l, j, ",\"event\":{");
+	line_cstr(l, j, "event.id", id);
+	line_js(l, j, ",");
 	line_cstr(l, j, "event.kind", "event");
 	line_js(l, j, ",");
 	line_cstr(l, j, "event.action", "connect");
@@ -214,9 +216,7 @@ accesslog_format_who(struct line *l, bool j, const struct access_record *r)
 	line_num(l, j, "event.duration", r->duration_us * 1000);
 	line_js(l, j, ",");
 	line_num(l, j, "event.count", r->repeat ? r->repeat : 1);
-	line_js(l, j, "},");
-	line_cstr(l, j, "session", id);
-	line_js(l, j, ",\"source\":{");
+	line_js(l, j, "},\"source\":{");
 	line_cstr(l, j, "source.ip", r->source_ip);
 	line_js(l, j, ",");
 	line_num(l, j, "source.port", r->source_port);

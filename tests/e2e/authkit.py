@@ -164,11 +164,11 @@ def record_of(env, reply, timeout=5.0):
     def find():
         return [x for x in env.proxy.records()
                 if x["source"]["port"] == reply.cport and
-                x["session"] not in claimed]
+                x["event"]["id"] not in claimed]
     h.wait_until(find, timeout)
     recs = find()
     assert len(recs) == 1, (reply.cport, recs)
-    claimed.add(recs[0]["session"])
+    claimed.add(recs[0]["event"]["id"])
     return recs[0]
 
 

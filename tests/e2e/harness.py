@@ -658,9 +658,23 @@ def libconfig(cfg):
 
 # ------------------------------------------------------------ the daemon
 
-def _listening(port):
-    """True when some socket LISTENs on the TCP port (from /proc)."""
+def _proc_addr(address):
+    """An address as /proc/net/tcp{,6} prints it: each 32-bit word of
+    the address in host (little-endian) byte order, in hex."""
+    fam = socket.AF_INET6 if ":" in address else socket.AF_INET
+    raw = socket.inet_pton(fam, address)
+    return "".join(raw[i:i + 4][::-1].hex().upper()
+                   for i in range(0, len(raw), 4))
+
+
+def _listening(port, address=None):
+    """True when a socket LISTENs on the TCP port (from /proc), on that
+    address if one is given: a test server on 127.0.0.2 may hold the
+    same port number as egressd's 127.0.0.1 listener, and must not be
+    taken for it."""
     want = ":%04X" % port
+    if address:
+        want = _proc_addr(address) + want
     for path in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(path) as f:
@@ -687,8 +701,10 @@ class Egressd:
         self.tmp = tmpdir
         self.conf = os.path.join(tmpdir, "egressd.conf")
         self.stderr_path = os.path.join(tmpdir, "egressd.stderr")
+        self.address = None
         if isinstance(config, dict):
             self.port = config["listen"][0]["port"]
+            self.address = config["listen"][0].get("address")
             self.access_log = config.get("log", {}).get("access")
             text = libconfig(config)
         else:
@@ -710,7 +726,7 @@ class Egressd:
                                      env=env)
         self.rc = None
         if self.port is not None:
-            ok = wait_until(lambda: _listening(self.port) or
+            ok = wait_until(lambda: _listening(self.port, self.address) or
                             self.proc.poll() is not None, 10.0)
             if self.proc.poll() is not None or not ok:
                 self.stop(check=False)
@@ -798,9 +814,8 @@ I0 = (int, type(None))
 
 _SCHEMA = {
     "@timestamp": str,
-    "event": {"kind": str, "action": str, "outcome": str, "reason": str,
-              "duration": int, "count": int},
-    "session": str,
+    "event": {"id": str, "kind": str, "action": str, "outcome": str,
+              "reason": str, "duration": int, "count": int},
     "source": {"ip": str, "port": int, "bytes": int,
                "geo": {"country_iso_code": S0}},
     "user": {"name": S0},
@@ -836,7 +851,7 @@ def check_record(rec, **want):
     _check_schema(rec, _SCHEMA, "")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
                         rec["@timestamp"]), rec["@timestamp"]
-    assert re.fullmatch(r"[0-9a-f]{16}", rec["session"]), rec["session"]
+    assert re.fullmatch(r"[0-9a-f]{16}", rec["event"]["id"]), rec["event"]
     assert rec["event"]["outcome"] in ("success", "failure"), rec
     assert rec["event"]["duration"] >= 0 and rec["destination"]["bytes"] >= 0
     assert rec["network"]["bytes"] == (rec["source"]["bytes"] +

@@ -126,6 +126,8 @@ def run_one(name, fn, root, limit):
         signal.alarm(0)
     if err is not None and verdict != "FAIL":
         verdict, why = "FAIL", "cleanup: " + reason_of(err)
+    elif err is not None:       # e.g. egressd died: say so too
+        why += "; cleanup: " + reason_of(err)
     return verdict, why
 
 

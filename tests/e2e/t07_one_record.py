@@ -43,7 +43,7 @@ def test_mix_of_sessions(t):
     recs = env.records(len(want), timeout=5)
     time.sleep(0.5)
     recs = env.records(len(want))     # still exactly one each
-    ids = [r["session"] for r in recs]
+    ids = [r["event"]["id"] for r in recs]
     assert len(set(ids)) == len(ids), "duplicate session ids"
     seen = {}
     for rec in recs:
@@ -82,9 +82,9 @@ def test_text_format_dotted_keys(t):
     # the tunnel's record is written when it closes: either may be first
     lines.sort(key=lambda x: "host_not_allowed" in x)
     keys = [k.split("=")[0] for k in lines[0].split(" ")]
-    assert keys == ["@timestamp", "event.kind", "event.action",
+    assert keys == ["@timestamp", "event.id", "event.kind", "event.action",
                     "event.outcome", "event.reason", "event.duration",
-                    "event.count", "session", "source.ip", "source.port",
+                    "event.count", "source.ip", "source.port",
                     "source.bytes", "source.geo.country_iso_code",
                     "user.name", "http.request.method",
                     "http.response.status_code", "url.original",
