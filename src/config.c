@@ -20,12 +20,24 @@
 
 #include "config.h"
 
+/* One error, kept so that all are printed in file and line order. */
+struct cfg_msg {
+	size_t		 file;		/* index of the file, n: none */
+	unsigned	 line;
+	char		 text[320];
+};
+
+#define CFG_MSGS_MAX	64
+
 struct loader {
 	config_t	 cfg[CONFIG_MAX_FILES];
 	size_t		 n;
 	const char	*last_file;	/* for errors with no setting */
 	int		 errors;
 	bool		 geo_off;	/* no geo.database: no countries */
+	const char	*paths[CONFIG_MAX_FILES];
+	struct cfg_msg	 msgs[CFG_MSGS_MAX];
+	size_t		 nmsgs;
 };
 
 enum opt_type { OPT_INT, OPT_FLOAT, OPT_BOOL, OPT_STRING };
@@ -133,19 +145,60 @@ static const char *const structured[] = {
 static void
 cfg_err(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-	va_list	 ap;
-	const char *file = s ? config_setting_source_file(s) : NULL;
+	va_list		 ap;
+	const char	*file = s ? config_setting_source_file(s) : NULL;
+	struct cfg_msg	*m;
+	size_t		 i;
+	int		 n;
 
-	if (file != NULL)
-		fprintf(stderr, "%s:%u: ", file, config_setting_source_line(s));
-	else
-		fprintf(stderr, "%s: ", ld->last_file ? ld->last_file :
-		    "configuration");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 	ld->errors++;
+	if (ld->nmsgs == CFG_MSGS_MAX)
+		return;
+	m = &ld->msgs[ld->nmsgs++];
+	m->file = ld->n;
+	m->line = file != NULL ? config_setting_source_line(s) : 0;
+	for (i = 0; file != NULL && i < ld->n; i++)
+		if (strcmp(ld->paths[i], file) == 0)
+			m->file = i;
+	if (file != NULL)
+		n = snprintf(m->text, sizeof(m->text), "%s:%u: ", file,
+		    m->line);
+	else
+		n = snprintf(m->text, sizeof(m->text), "%s: ", ld->last_file ?
+		    ld->last_file : "configuration");
+	if (n < 0 || (size_t)n >= sizeof(m->text))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(m->text + n, sizeof(m->text) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+
+static int
+cfg_msg_cmp(const void *a, const void *b)
+{
+	const struct cfg_msg	*x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+
+/* Print every error, by file (in the order given) and line. */
+static void
+cfg_print_errors(struct loader *ld)
+{
+	size_t	 i;
+
+	qsort(ld->msgs, ld->nmsgs, sizeof(ld->msgs[0]), cfg_msg_cmp);
+	for (i = 0; i < ld->nmsgs; i++)
+		fprintf(stderr, "%s\n", ld->msgs[i].text);
+	if ((size_t)ld->errors > ld->nmsgs)
+		fprintf(stderr, "... and %zu more errors\n",
+		    (size_t)ld->errors - ld->nmsgs);
 }
 
 
@@ -623,7 +676,7 @@ cfg_open(struct loader *ld, char *const *files, size_t n)
 	for (i = 0; i < n; i++) {
 		config_init(&ld->cfg[i]);
 		ld->n = i + 1;
-		ld->last_file = files[i];
+		ld->last_file = ld->paths[i] = files[i];
 		if (config_read_file(&ld->cfg[i], files[i]) == CONFIG_TRUE)
 			continue;
 		if (config_error_type(&ld->cfg[i]) == CONFIG_ERR_FILE_IO)
@@ -679,6 +732,7 @@ config_load(char *const *files, size_t n)
 		config_destroy(&ld.cfg[i]);
 	return c;
  fail:
+	cfg_print_errors(&ld);
 	for (i = 0; i < ld.n; i++)
 		config_destroy(&ld.cfg[i]);
 	config_unref(c);

@@ -69,6 +69,10 @@ def test_every_error_with_file_and_line(t):
     for w in want:
         assert any(line.endswith(w) or w in line
                    for line in err.splitlines()), (w, err)
+    # all at once, in line order (an editor walks them top to bottom)
+    lines = [int(x.split("bad.conf:")[1].split(":")[0])
+             for x in err.splitlines() if "bad.conf:" in x]
+    assert len(lines) == len(want) and lines == sorted(lines), err
 
 
 def test_syntax_error_names_line(t):
