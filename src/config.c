@@ -19,6 +19,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "geo.h"
 
 /* One error, kept so that all are printed in file and line order. */
 struct cfg_msg {
@@ -133,6 +134,7 @@ static const char *const structured[] = {
 	"limits", "limits.per_ip", "limits.per_user",
 	"log", "log.format",
 	"geo", "geo.private_clients", "geo.private_clients.[]",
+	"geo.lookup_path", "geo.lookup_path.[]",
 	"geo.clients", "geo.destinations",
 	"geo.clients.allow", "geo.clients.allow.[]", "geo.clients.deny",
 	"geo.clients.deny.[]", "geo.clients.unknown",
@@ -719,6 +721,11 @@ config_load(char *const *files, size_t n)
 	cfg_allow(&ld, c);
 	cfg_netset(&ld, "destinations.allow_internal", &c->allow_internal);
 	cfg_netset(&ld, "geo.private_clients", &c->geo_private_clients);
+	c->ngeo_lookup = cfg_strings(&ld, cfg_lookup(&ld, "geo.lookup_path"),
+	    "geo.lookup_path", &c->geo_lookup);
+	if (c->ngeo_lookup > GEO_LOOKUP_MAX)
+		cfg_err(&ld, cfg_lookup(&ld, "geo.lookup_path"),
+		    "geo.lookup_path: at most %d components", GEO_LOOKUP_MAX);
 	cfg_geo_policy(&ld, "geo.clients", &c->geo_clients);
 	cfg_geo_policy(&ld, "geo.destinations", &c->geo_destinations);
 	cfg_misc(&ld, c);
@@ -780,6 +787,7 @@ config_unref(struct config *c)
 	netset_free(&c->geo_private_clients);
 	allow_free(&c->allow);
 	cfg_free_strings(c->nameservers, c->nnameservers);
+	cfg_free_strings(c->geo_lookup, c->ngeo_lookup);
 	config_free_policy(&c->geo_clients);
 	config_free_policy(&c->geo_destinations);
 	free(c);

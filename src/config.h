@@ -99,6 +99,8 @@ struct config {
 	char			*syslog_facility;
 
 	char			*geo_database;	/* NULL: geo off */
+	char			**geo_lookup;	/* geo.lookup_path */
+	size_t			 ngeo_lookup;
 	struct netset		 geo_private_clients;
 	struct geo_policy	 geo_clients;
 	struct geo_policy	 geo_destinations;

@@ -13,7 +13,8 @@
  * satellite ranges), and a top-level country_code (DB-IP Lite as
  * republished by ip-location-db).  A value counts only when it is a
  * string of exactly two ASCII letters; anything else is skipped, so a
- * malformed file yields "unknown", never a bogus code.
+ * malformed file yields "unknown", never a bogus code.  geo.lookup_path
+ * in the config replaces the three with one path of its own.
  */
 #include <sys/socket.h>
 
@@ -31,6 +32,7 @@
 struct geo_db {
 	MMDB_s		 mmdb;
 	int		 refs;
+	char		*lookup[GEO_LOOKUP_MAX + 1];	/* NULL-ended */
 };
 
 /* Where a country code may live in an entry, in order of preference. */
@@ -43,22 +45,43 @@ static const char *const geo_paths[][3] = {
 #define GEO_NPATHS	(sizeof(geo_paths) / sizeof(geo_paths[0]))
 
 
+static void
+geo_free_lookup(struct geo_db *db)
+{
+	size_t	 i;
+
+	for (i = 0; db->lookup[i] != NULL; i++)
+		free(db->lookup[i]);
+}
+
+
 /*
  * Open path.  Returns a db with one reference, or NULL with
  * "geo: PATH: cause" in err (errno's text added when the file could
  * not be opened or read).
  */
 struct geo_db *
-geo_open(const char *path, char *err, size_t errsize)
+geo_open(const char *path, char *const *lookup, size_t n, char *err,
+    size_t errsize)
 {
 	struct geo_db	*db;
 	int		 status, saved_errno;
 	uint16_t	 ipv;
+	size_t		 i;
 
-	if ((db = calloc(1, sizeof(*db))) == NULL) {
-		snprintf(err, errsize, "geo: %s: %s", path, strerror(errno));
+	if (n > GEO_LOOKUP_MAX || (db = calloc(1, sizeof(*db))) == NULL) {
+		snprintf(err, errsize, "geo: %s: %s", path, n > GEO_LOOKUP_MAX ?
+		    "lookup path too long" : strerror(errno));
 		return NULL;
 	}
+	for (i = 0; i < n; i++)
+		if ((db->lookup[i] = strdup(lookup[i])) == NULL) {
+			snprintf(err, errsize, "geo: %s: %s", path,
+			    strerror(errno));
+			geo_free_lookup(db);
+			free(db);
+			return NULL;
+		}
 
 	/* MMDB_open releases what it took when it fails, errno kept. */
 	errno = 0;
@@ -88,6 +111,7 @@ geo_open(const char *path, char *err, size_t errsize)
 	return db;
 
 fail:
+	geo_free_lookup(db);
 	free(db);
 	return NULL;
 }
@@ -112,6 +136,7 @@ geo_unref(struct geo_db *db)
 	if (--db->refs > 0)
 		return;
 	MMDB_close(&db->mmdb);
+	geo_free_lookup(db);
 	free(db);
 }
 
@@ -227,6 +252,9 @@ geo_find(struct geo_db *db, const struct in6_addr *a, char cc[3])
 	if (!result.found_entry)
 		return GEO_ABSENT;
 
+	if (db->lookup[0] != NULL)
+		return geo_read_code(&result.entry,
+		    (const char *const *)db->lookup, cc);
 	for (i = 0; i < GEO_NPATHS; i++) {
 		if ((r = geo_read_code(&result.entry, geo_paths[i], cc)) != 0)
 			return r;

@@ -17,11 +17,17 @@
 
 struct geo_db;
 
+#define GEO_LOOKUP_MAX	8
+
 /*
- * Open path.  Returns a db with one reference, or NULL with a message
- * naming the path and the cause in err.
+ * Open path.  lookup (n components, n <= GEO_LOOKUP_MAX, copied) is the
+ * path in each entry to the country code, for databases of another
+ * layout; with n == 0 the known layouts are tried (see geo.c).  Returns
+ * a db with one reference, or NULL with a message naming the path and
+ * the cause in err.
  */
-struct geo_db	*geo_open(const char *path, char *err, size_t errsize);
+struct geo_db	*geo_open(const char *path, char *const *lookup, size_t n,
+		    char *err, size_t errsize);
 struct geo_db	*geo_ref(struct geo_db *);
 void		 geo_unref(struct geo_db *);
 

@@ -132,7 +132,8 @@ main_load_geo(const struct config *c, int *rc)
 	*rc = 0;
 	if (c->geo_database == NULL)
 		return NULL;
-	if ((g = geo_open(c->geo_database, err, sizeof(err))) == NULL) {
+	if ((g = geo_open(c->geo_database, c->geo_lookup, c->ngeo_lookup,
+	    err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		*rc = -1;
 		return NULL;

@@ -69,6 +69,7 @@ finish() {
 cat > "$tmp/drv.c" <<'EOF'
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "geo.h"
@@ -113,7 +114,14 @@ main(int argc, char *argv[])
 
 	if (argc < 3)
 		return 64;
-	if ((db = geo_open(argv[2], buf, sizeof(buf))) == NULL) {
+	/* GEO_LOOKUP="a/b": the configured lookup path (geo.lookup_path) */
+	char		*lookup[GEO_LOOKUP_MAX + 1], *env = getenv("GEO_LOOKUP");
+	size_t		 n = 0;
+
+	while (env != NULL && n < GEO_LOOKUP_MAX &&
+	    (lookup[n] = strsep(&env, "/")) != NULL)
+		n++;
+	if ((db = geo_open(argv[2], lookup, n, buf, sizeof(buf))) == NULL) {
 		printf("%s\n", buf);
 		return 2;
 	}
@@ -211,6 +219,12 @@ lookups "$mm6" "127.0.0.1 DE" "127.0.0.2 RU" "::1 FR" \
 # malformed country codes skipped for the next field; empty entries.
 lookups "$mm6" "127.0.0.3 AT" "127.0.0.4 -" "127.0.0.5 FR" \
     "127.0.0.6 CH" "127.0.0.7 -"
+# geo.lookup_path: only the configured path is read, no fallback.
+GEO_LOOKUP=registered_country/iso_code lookups "$mm6" "127.0.0.3 AT" \
+    "127.0.0.5 US" "127.0.0.4 -"
+GEO_LOOKUP=country/iso_code lookups "$mm6" "127.0.0.3 -" "127.0.0.5 FR"
+GEO_LOOKUP=country_code lookups "$mm6" "127.0.0.1 -"
+unset GEO_LOOKUP	# sh may keep an assignment made for a function
 
 # IPv4-only database, dbip schema; IPv6 addresses are simply unknown.
 lookups "$db4" "127.0.0.1 DE" "127.0.0.2 RU" "127.0.0.5 SE" \

@@ -148,3 +148,20 @@ def test_rule_countries_config_errors(t):
     assert rc != 0 and "allow.countries: needs geo.database" in out, out
     rc, out = _check_config(t, bad_policy)
     assert rc != 0 and "'FRA' is not a two-letter country code" in out, out
+
+
+def test_lookup_path_set_in_config(t):
+    """geo.lookup_path: the country is read where the config says (here
+    registered_country), with no fallback to the other layouts."""
+    both = ["127.0.0.1/32=DE", "127.0.0.2/32=FR,RU"]   # country, registered
+    db = geodb.build(t, "d.mmdb", both)
+    env = geodb.geo_env(t, db, {
+        "private_clients": ["127.0.0.0/8"],
+        "lookup_path": ["registered_country", "iso_code"],
+        "destinations": {"deny": ["RU"]}})
+    _refused(env, "RU", "country")
+    env.proxy.stop()
+    env = geodb.geo_env(t, db, {
+        "private_clients": ["127.0.0.0/8"],
+        "destinations": {"deny": ["RU"]}})
+    _passes(env, "FR", n=2)     # the same log file: the second record
