@@ -1,11 +1,25 @@
 /*
  * resolver: evdns wrapper (see resolver.h).
  *
- * evdns may call a getaddrinfo callback synchronously, from inside
- * evdns_getaddrinfo or evdns_getaddrinfo_cancel; a heap "query" between
- * evdns and the caller absorbs that: cancelling clears its callback, and
- * only evdns's final callback frees it.
+ * A query asks evdns for A and AAAA at once, as an absolute name (no
+ * search list), and answers when both are in.  evdns's own getaddrinfo
+ * would do the same but folds every failure but NXDOMAIN into one; the
+ * lower-level calls used here give the response code, so the access log
+ * can say NXDOMAIN, NODATA, SERVFAIL, REFUSED, TRUNCATED or TIMEOUT.
+ * resolver.hosts_file is read here for the same reason (those calls do
+ * not consult it): an entry answers at once and no query is sent.
+ *
+ * evdns may run a callback from inside the call that starts or cancels
+ * a request; the heap query absorbs that: cancelling clears its caller's
+ * callback, and the query is freed only when both of evdns's callbacks
+ * have come.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +29,34 @@
 #include "log.h"
 #include "resolver.h"
 
+/* A hosts-file line's name and one of its addresses. */
+struct resolver_host {
+	char			 name[256];
+	struct sockaddr_storage	 addr;
+};
+
 struct resolver {
 	struct evdns_base	*dns;
 	int			 refs;
+	struct resolver_host	*hosts;
+	size_t			 nhosts;
+};
+
+/* What one of the two lookups (A, AAAA) gave. */
+struct resolver_half {
+	struct evdns_request	*req;
+	bool			 done;
+	int			 result;	/* DNS_ERR_* */
 };
 
 struct resolver_query {
-	struct resolver			*res;
-	struct evdns_getaddrinfo_request *req;
-	resolver_cb			 cb;
-	void				*arg;
-	int				 done;
+	struct resolver		*res;
+	struct resolver_half	 half[2];	/* A, AAAA */
+	resolver_cb		 cb;		/* NULL: cancelled */
+	void			*arg;
+	int			 hold;		/* inside start or cancel */
+	struct sockaddr_storage	 addrs[RESOLVER_MAX_ADDRS];
+	size_t			 naddrs;
 };
 
 
@@ -35,7 +66,82 @@ resolver_unref(struct resolver *r)
 	if (--r->refs > 0)
 		return;
 	evdns_base_free(r->dns, 1);
+	free(r->hosts);
 	free(r);
+}
+
+
+/* Lower case, one trailing dot dropped: as the session's host. */
+static void
+resolver_canon(char *name)
+{
+	size_t	 n = strlen(name);
+
+	for (; *name != '\0'; name++)
+		*name = (char)tolower((unsigned char)*name);
+	if (n > 0 && name[-1] == '.')
+		name[-1] = '\0';
+}
+
+
+static int
+resolver_parse_addr(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+
+/*
+ * Read a hosts file: "address name [name ...]" a line, '#' starts a
+ * comment, lines whose first word is no numeric address are skipped
+ * (as the C library does).
+ */
+static int
+resolver_load_hosts(struct resolver *r, const char *path)
+{
+	FILE			*f;
+	char			 line[1024], *p, *word, *save;
+	struct sockaddr_storage	 ss;
+	struct resolver_host	*h;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		if ((word = strtok_r(line, " \t\r\n", &save)) == NULL ||
+		    resolver_parse_addr(word, &ss) == -1)
+			continue;
+		while ((word = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+			if (strlen(word) >= sizeof(h->name))
+				continue;
+			h = reallocarray(r->hosts, r->nhosts + 1,
+			    sizeof(*r->hosts));
+			if (h == NULL) {
+				fclose(f);
+				return -1;
+			}
+			r->hosts = h;
+			h = &r->hosts[r->nhosts++];
+			snprintf(h->name, sizeof(h->name), "%s", word);
+			resolver_canon(h->name);
+			h->addr = ss;
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 
@@ -60,14 +166,16 @@ resolver_setup(struct resolver *r, const struct config *c, char *err,
 		log_warnx("resolver: /etc/resolv.conf: unreadable, using "
 		    "127.0.0.1");
 	/* Absolute names only: a search list could turn an allowed name
-	 * into an internal one. */
+	 * into an internal one (queries also say DNS_QUERY_NO_SEARCH). */
 	evdns_base_search_clear(r->dns);
 	evdns_base_set_option(r->dns, "ndots:", "0");
+	/* 3 x timeout/2: the session's deadline comes first (see
+	 * resolver_kind) */
 	snprintf(buf, sizeof(buf), "%.3f", c->dns_timeout_s / 2);
 	evdns_base_set_option(r->dns, "timeout:", buf);
-	evdns_base_set_option(r->dns, "attempts:", "2");
+	evdns_base_set_option(r->dns, "attempts:", "3");
 	if (c->hosts_file != NULL &&
-	    evdns_base_load_hosts(r->dns, c->hosts_file) != 0) {
+	    resolver_load_hosts(r, c->hosts_file) == -1) {
 		snprintf(err, errsize, "resolver: %s: cannot read hosts file",
 		    c->hosts_file);
 		return -1;
@@ -116,33 +224,116 @@ resolver_release(struct resolver *r)
 }
 
 
-static void
-resolver_on_answer(int result, struct evutil_addrinfo *ai, void *arg)
+/*
+ * Both halves in, nothing found: the failure as the log word.  evdns
+ * takes a SERVFAIL as "let the request time out": after its retries it
+ * reports DNS_ERR_TIMEOUT, quickly.  A server that does not answer at
+ * all is caught by the session's own deadline (resolver.timeout), which
+ * evdns's retries are set to outlast, so a timeout from evdns means the
+ * server failed.  A name both halves call non-existent is NXDOMAIN; no
+ * data (or no name) on both, NODATA.
+ */
+static const char *
+resolver_kind(const struct resolver_query *q)
 {
-	struct resolver_query	*q = arg;
-	enum reason		 why = REASON_DNS_ERROR;
-	const char		*kind = "FAIL";
+	int	 a = q->half[0].result, b = q->half[1].result;
 
-	if (result == 0 && ai != NULL) {
-		why = REASON_NONE;
-		kind = NULL;
-	} else if (result == 0)
-		kind = "NODATA";
-	else if (result == EVUTIL_EAI_NONAME)
-		kind = "NXDOMAIN";
-	else if (result == EVUTIL_EAI_AGAIN) {
-		why = REASON_DNS_TIMEOUT;
-		kind = "TIMEOUT";
+	if (a == DNS_ERR_NOTEXIST && b == DNS_ERR_NOTEXIST)
+		return "NXDOMAIN";
+	if ((a == DNS_ERR_NODATA || a == DNS_ERR_NONE || a == DNS_ERR_NOTEXIST)
+	    && (b == DNS_ERR_NODATA || b == DNS_ERR_NONE ||
+	    b == DNS_ERR_NOTEXIST))
+		return "NODATA";
+	if (a == DNS_ERR_SERVERFAILED || b == DNS_ERR_SERVERFAILED ||
+	    a == DNS_ERR_TIMEOUT || b == DNS_ERR_TIMEOUT)
+		return "SERVFAIL";
+	if (a == DNS_ERR_REFUSED || b == DNS_ERR_REFUSED)
+		return "REFUSED";
+	if (a == DNS_ERR_TRUNCATED || b == DNS_ERR_TRUNCATED)
+		return "TRUNCATED";
+	return "FAIL";
+}
+
+
+/* Hand the answer over once both halves are in; free the query. */
+static void
+resolver_finish(struct resolver_query *q)
+{
+	enum reason	 why = REASON_NONE;
+	const char	*kind = NULL;
+
+	if (q->hold > 0 || !q->half[0].done || !q->half[1].done)
+		return;
+	if (q->naddrs == 0) {
+		why = REASON_DNS_ERROR;
+		kind = resolver_kind(q);
 	}
-	q->done = 1;
-	if (q->cb != NULL) {
-		q->cb(q->arg, why, kind, why == REASON_NONE ? ai : NULL);
-		if (why != REASON_NONE && ai != NULL)
-			evutil_freeaddrinfo(ai);
-	} else if (ai != NULL)
-		evutil_freeaddrinfo(ai);
+	if (q->cb != NULL)
+		q->cb(q->arg, why, kind, q->addrs, q->naddrs);
 	resolver_unref(q->res);
 	free(q);
+}
+
+
+static void
+resolver_on_answer(int result, char type, int count, int ttl,
+    void *addresses, void *arg, int i)
+{
+	struct resolver_query	*q = arg;
+	struct sockaddr_storage	*ss;
+	int			 k;
+
+	(void)ttl;
+	q->half[i].done = true;
+	q->half[i].req = NULL;
+	q->half[i].result = result;
+	for (k = 0; result == DNS_ERR_NONE && k < count &&
+	    q->naddrs < RESOLVER_MAX_ADDRS; k++) {
+		ss = &q->addrs[q->naddrs];
+		memset(ss, 0, sizeof(*ss));
+		if (type == DNS_IPv4_A) {
+			ss->ss_family = AF_INET;
+			memcpy(&((struct sockaddr_in *)ss)->sin_addr,
+			    (char *)addresses + 4 * k, 4);
+		} else if (type == DNS_IPv6_AAAA) {
+			ss->ss_family = AF_INET6;
+			memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr,
+			    (char *)addresses + 16 * k, 16);
+		} else
+			break;
+		q->naddrs++;
+	}
+	resolver_finish(q);
+}
+
+
+static void
+resolver_on_a(int result, char type, int count, int ttl, void *addresses,
+    void *arg)
+{
+	resolver_on_answer(result, type, count, ttl, addresses, arg, 0);
+}
+
+
+static void
+resolver_on_aaaa(int result, char type, int count, int ttl,
+    void *addresses, void *arg)
+{
+	resolver_on_answer(result, type, count, ttl, addresses, arg, 1);
+}
+
+
+/* The hosts file's addresses for name; 0 when it has none. */
+static size_t
+resolver_from_hosts(struct resolver *r, const char *name,
+    struct sockaddr_storage *out)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < r->nhosts && n < RESOLVER_MAX_ADDRS; i++)
+		if (strcasecmp(r->hosts[i].name, name) == 0)
+			out[n++] = r->hosts[i].addr;
+	return n;
 }
 
 
@@ -150,28 +341,45 @@ struct resolver_query *
 resolver_query(struct resolver *r, const char *name, resolver_cb cb,
     void *arg)
 {
-	struct resolver_query		*q;
-	struct evutil_addrinfo		 hints;
-	struct evdns_getaddrinfo_request *req;
+	struct resolver_query	*q;
+	struct evdns_request	*req;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		cb(arg, REASON_INTERNAL_ERROR, NULL, NULL);
+		cb(arg, REASON_INTERNAL_ERROR, NULL, NULL, 0);
+		return NULL;
+	}
+	if ((q->naddrs = resolver_from_hosts(r, name, q->addrs)) > 0) {
+		cb(arg, REASON_NONE, NULL, q->addrs, q->naddrs);
+		free(q);
 		return NULL;
 	}
 	q->res = r;
 	q->cb = cb;
 	q->arg = arg;
 	r->refs++;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	req = evdns_getaddrinfo(r->dns, name, NULL, &hints,
-	    resolver_on_answer, q);
-	if (req == NULL)
-		return NULL;	/* answered (and q freed) already */
-	q->req = req;
+	/* evdns may answer (or fail) from inside either start: hold */
+	q->hold = 1;
+	req = evdns_base_resolve_ipv4(r->dns, name, DNS_QUERY_NO_SEARCH,
+	    resolver_on_a, q);
+	if (!q->half[0].done)
+		q->half[0].req = req;
+	if (req == NULL && !q->half[0].done) {
+		q->half[0].done = true;
+		q->half[0].result = DNS_ERR_UNKNOWN;
+	}
+	req = evdns_base_resolve_ipv6(r->dns, name, DNS_QUERY_NO_SEARCH,
+	    resolver_on_aaaa, q);
+	if (!q->half[1].done)
+		q->half[1].req = req;
+	if (req == NULL && !q->half[1].done) {
+		q->half[1].done = true;
+		q->half[1].result = DNS_ERR_UNKNOWN;
+	}
+	q->hold = 0;
+	if (q->half[0].done && q->half[1].done) {
+		resolver_finish(q);	/* answers and frees */
+		return NULL;
+	}
 	return q;
 }
 
@@ -179,8 +387,15 @@ resolver_query(struct resolver *r, const char *name, resolver_cb cb,
 void
 resolver_cancel(struct resolver_query *q)
 {
+	int	 i;
+
 	if (q == NULL)
 		return;
 	q->cb = NULL;
-	evdns_getaddrinfo_cancel(q->req);
+	q->hold++;
+	for (i = 0; i < 2; i++)
+		if (!q->half[i].done && q->half[i].req != NULL)
+			evdns_cancel_request(q->res->dns, q->half[i].req);
+	q->hold--;
+	resolver_finish(q);	/* frees it if both halves are in */
 }

@@ -11,6 +11,10 @@
 #ifndef EGRESSD_RESOLVER_H
 #define EGRESSD_RESOLVER_H
 
+#include <sys/socket.h>
+
+#include <stddef.h>
+
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -20,16 +24,20 @@
 struct resolver;
 struct resolver_query;
 
+/* Addresses kept per query (A and AAAA together); more are ignored. */
+#define RESOLVER_MAX_ADDRS	64
+
 /*
  * Called once per query that was not cancelled: err is REASON_NONE with
- * ai (owned by the callee: evutil_freeaddrinfo it) or DNS_ERROR /
- * DNS_TIMEOUT with ai NULL, and then kind says what failed, for the log:
+ * n addresses (port 0) in addrs, valid during the call only; or
+ * DNS_ERROR with n == 0, and then kind says what failed, for the log:
  * "NXDOMAIN" (no such name), "NODATA" (the name has no A or AAAA),
- * "TIMEOUT", or "FAIL" (anything else: SERVFAIL, REFUSED, a truncated
- * or malformed answer; evdns's getaddrinfo does not tell them apart).
+ * "SERVFAIL", "REFUSED", "TRUNCATED" (an answer too large for UDP;
+ * evdns does not retry over TCP) or "FAIL" (anything else).  A server
+ * that does not answer is the caller's deadline to catch.
  */
 typedef void	(*resolver_cb)(void *arg, enum reason err, const char *kind,
-		    struct evutil_addrinfo *ai);
+		    const struct sockaddr_storage *addrs, size_t n);
 
 /* A resolver for c; NULL with a message in err. */
 struct resolver	*resolver_new(struct event_base *base,

@@ -266,8 +266,10 @@ session_answer(struct session *s, enum reason r)
 
 	/* RFC 9209 2.3.2: the DNS response code, where evdns told it */
 	if (r == REASON_DNS_ERROR && s->dns_error != NULL)
-		rcode = strcmp(s->dns_error, "NXDOMAIN") == 0 ? "NXDOMAIN" :
-		    strcmp(s->dns_error, "NODATA") == 0 ? "NOERROR" : NULL;
+		rcode = strcmp(s->dns_error, "NODATA") == 0 ? "NOERROR" :
+		    strcmp(s->dns_error, "NXDOMAIN") == 0 ||
+		    strcmp(s->dns_error, "SERVFAIL") == 0 ||
+		    strcmp(s->dns_error, "REFUSED") == 0 ? s->dns_error : NULL;
 
 	if (status == 405)
 		snprintf(extra, sizeof(extra), "Allow: CONNECT\r\n");
@@ -895,11 +897,12 @@ session_interleave(struct session *s)
 
 static void
 session_on_dns(void *arg, enum reason err, const char *kind,
-    struct evutil_addrinfo *ai)
+    const struct sockaddr_storage *addrs, size_t n)
 {
 	struct session		*s = arg;
-	struct evutil_addrinfo	*p;
+	const struct sockaddr	*sa;
 	struct in6_addr		 a;
+	size_t			 i;
 	const char		*why;
 	char			 cc[3], denied_cc[3] = "";
 	bool			 geo_only = true;
@@ -911,8 +914,9 @@ session_on_dns(void *arg, enum reason err, const char *kind,
 		session_close(s, err);
 		return;
 	}
-	for (p = ai; p != NULL; p = p->ai_next) {
-		if (netset_from_sockaddr(p->ai_addr, &a) == -1)
+	for (i = 0; i < n; i++) {
+		sa = (const struct sockaddr *)&addrs[i];
+		if (netset_from_sockaddr(sa, &a) == -1)
 			continue;
 		s->dns_answers++;
 		if ((why = session_dest_refused(s, &a, cc)) != NULL) {
@@ -921,9 +925,8 @@ session_on_dns(void *arg, enum reason err, const char *kind,
 				memcpy(denied_cc, cc, 3);
 			session_discard(s, why);
 		} else
-			session_keep(s, p->ai_addr, &a, cc);
+			session_keep(s, sa, &a, cc);
 	}
-	evutil_freeaddrinfo(ai);
 	if (s->naddrs == 0 || (s->cfg->dest_strict && s->dns_discarded)) {
 		if (s->dest_cc[0] == '\0')
 			memcpy(s->dest_cc, denied_cc, 3);

@@ -63,14 +63,13 @@ def test_nxdomain(t):
 
 def test_servfail(t):
     _dns_failure(t, "servfail.svc.allowed.example", 502, "dns_error",
-                 "dns_error", "FAIL")
+                 "dns_error", "SERVFAIL", "SERVFAIL")
 
 
 def test_nodata(t):
-    # evdns's getaddrinfo reports a name without A/AAAA as a failure,
-    # not apart from SERVFAIL (KNOWN_LIMITS)
+    # the name exists, without A or AAAA: rcode NOERROR, no data
     _dns_failure(t, "nodata.svc.allowed.example", 502, "dns_error",
-                 "dns_error", "FAIL")
+                 "dns_error", "NODATA", "NOERROR")
 
 
 def test_silent_server(t):
@@ -111,12 +110,13 @@ def test_mixed_never_loopback(t):
 
 def test_truncated_answer(t):
     """evdns does not retry a truncated (TC) UDP answer over TCP: the
-    name fails closed as a DNS error, nothing is dialled (KNOWN_LIMITS)."""
+    name fails closed as a DNS error (TRUNCATED in the record), nothing
+    is dialled (KNOWN_LIMITS)."""
     env = h.Env(t, dns=DNS)
     r = _ask(env, "many.svc.allowed.example", limit_s=30)
     h.assert_answer(r, 502, "dns_error")
     rec = env.records(1)[0]
     h.check_failure(rec, "dns_error", 502, destination__ip=None,
-                    egressd__dns__answers=0, egressd__dns__error="FAIL")
+                    egressd__dns__answers=0, egressd__dns__error="TRUNCATED")
     assert env.hub.connections == 0 and env.tcp.connections == 0
     assert env.proxy.alive()

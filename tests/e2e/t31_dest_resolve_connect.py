@@ -146,3 +146,34 @@ def test_refused_then_next_address(t):
     d.check_dest(env.records(1)[0], event__outcome="success",
                  destination__ip="127.0.0.2", egressd__dns__answers=2,
                  egressd__dns__discarded=0)
+
+
+def test_hosts_file_answers_without_dns_and_is_still_checked(t):
+    """resolver.hosts_file answers at once (no DNS query), names as the
+    session canonicalises them; its addresses pass the same checks as
+    DNS answers (an internal one is refused)."""
+    def hosts(c):
+        with open(c["resolver"]["hosts_file"], "w") as f:
+            f.write("# split horizon\n"
+                    "127.0.0.2  Hosted.SVC.allowed.example.  alias.svc."
+                    "allowed.example\n"
+                    "10.1.2.3   inner.svc.allowed.example # internal\n"
+                    "not-an-address bogus.svc.allowed.example\n")
+    env = h.Env(t, config_hook=hosts)
+    for name in ("hosted.svc.allowed.example", "alias.svc.allowed.example"):
+        r = h.open_tunnel(env.port, "%s:%d" % (name, env.tcp.port))
+        h.assert_answer(r, 200)
+        r.sock.close()
+    r = h.open_tunnel(env.port, "inner.svc.allowed.example:%d" %
+                      env.tcp.port)
+    h.assert_answer(r, 403, "destination_ip_prohibited")
+    r.sock.close()
+    assert env.dns.queries() == [], env.dns.queries()
+    r = h.open_tunnel(env.port, "bogus.svc.allowed.example:%d" %
+                      env.tcp.port)
+    assert r.status in (502, 504), r
+    r.sock.close()
+    assert env.dns.queries("bogus.svc.allowed.example"), env.dns.queries()
+    recs = env.records(4, timeout=5)
+    assert sorted(x["http"]["response"]["status_code"] for x in recs)[:3] \
+        == [200, 200, 403], recs
