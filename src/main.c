@@ -93,20 +93,27 @@ main_load_users(const struct config *c)
 
 
 /*
- * -t: the access log's directory must exist and be writable, or the
- * daemon that the check passed would refuse to start.  The file itself
- * is not created by a check.
+ * -t: what the daemon opens at start must be there, or the daemon that
+ * the check passed would refuse to start: the access log's directory
+ * (exists, writable; the file itself is not created by a check) and the
+ * hosts file (readable).
  */
 static int
-main_check_log(const struct config *c)
+main_check_files(const struct config *c)
 {
 	char	 dir[4096];
+	int	 rc = 0;
 
+	if (c->hosts_file != NULL && access(c->hosts_file, R_OK) == -1) {
+		fprintf(stderr, "resolver.hosts_file: %s: %s\n", c->hosts_file,
+		    strerror(errno));
+		rc = -1;
+	}
 	if (c->access_log == NULL)
-		return 0;
+		return rc;
 	snprintf(dir, sizeof(dir), "%s", c->access_log);
 	if (access(dirname(dir), W_OK) == 0)
-		return 0;
+		return rc;
 	fprintf(stderr, "log.access: %s: directory %s: %s\n", c->access_log,
 	    dir, strerror(errno));
 	return -1;
@@ -347,7 +354,7 @@ main(int argc, char **argv)
 	if (rc == -1)
 		return 1;
 	if (check) {
-		if (main_check_log(server.cfg) == -1)
+		if (main_check_files(server.cfg) == -1)
 			return 1;
 		printf("egressd: ");
 		for (i = 0; (size_t)i < main_nfiles; i++)

@@ -29,17 +29,21 @@
 #include "log.h"
 #include "resolver.h"
 
-/* A hosts-file line's name and one of its addresses. */
+/* A hosts-file name and one of its addresses; sorted by name. */
 struct resolver_host {
-	char			 name[256];
+	char			*name;
 	struct sockaddr_storage	 addr;
 };
 
+/* Once one half has addresses, how long the other may still take. */
+#define RESOLVER_GRACE_MS	500
+
 struct resolver {
+	struct event_base	*base;
 	struct evdns_base	*dns;
 	int			 refs;
 	struct resolver_host	*hosts;
-	size_t			 nhosts;
+	size_t			 nhosts, hosts_size;
 };
 
 /* What one of the two lookups (A, AAAA) gave. */
@@ -52,9 +56,10 @@ struct resolver_half {
 struct resolver_query {
 	struct resolver		*res;
 	struct resolver_half	 half[2];	/* A, AAAA */
-	resolver_cb		 cb;		/* NULL: cancelled */
+	resolver_cb		 cb;		/* NULL: answered, cancelled */
 	void			*arg;
 	int			 hold;		/* inside start or cancel */
+	struct event		*grace;		/* the other half's time */
 	struct sockaddr_storage	 addrs[RESOLVER_MAX_ADDRS];
 	size_t			 naddrs;
 };
@@ -66,6 +71,8 @@ resolver_unref(struct resolver *r)
 	if (--r->refs > 0)
 		return;
 	evdns_base_free(r->dns, 1);
+	while (r->nhosts > 0)
+		free(r->hosts[--r->nhosts].name);
 	free(r->hosts);
 	free(r);
 }
@@ -103,45 +110,75 @@ resolver_parse_addr(const char *s, struct sockaddr_storage *ss)
 }
 
 
+static int
+resolver_host_cmp(const void *a, const void *b)
+{
+	const struct resolver_host *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+
+/* Add name -> ss to the (not yet sorted) table. */
+static int
+resolver_add_host(struct resolver *r, const char *name,
+    const struct sockaddr_storage *ss)
+{
+	struct resolver_host	*h;
+	size_t			 size;
+
+	if (r->nhosts == r->hosts_size) {
+		size = r->hosts_size ? 2 * r->hosts_size : 16;
+		if ((h = reallocarray(r->hosts, size, sizeof(*h))) == NULL)
+			return -1;
+		r->hosts = h;
+		r->hosts_size = size;
+	}
+	h = &r->hosts[r->nhosts];
+	if ((h->name = strdup(name)) == NULL)
+		return -1;
+	resolver_canon(h->name);
+	h->addr = *ss;
+	r->nhosts++;
+	return 0;
+}
+
+
 /*
  * Read a hosts file: "address name [name ...]" a line, '#' starts a
  * comment, lines whose first word is no numeric address are skipped
- * (as the C library does).
+ * (as the C library does).  Lines are read whole, however long.
  */
 static int
 resolver_load_hosts(struct resolver *r, const char *path)
 {
 	FILE			*f;
-	char			 line[1024], *p, *word, *save;
+	char			*line = NULL, *p, *word, *save;
+	size_t			 cap = 0;
 	struct sockaddr_storage	 ss;
-	struct resolver_host	*h;
+	int			 rc = 0;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while (rc == 0 && getline(&line, &cap, f) != -1) {
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		if ((word = strtok_r(line, " \t\r\n", &save)) == NULL ||
 		    resolver_parse_addr(word, &ss) == -1)
 			continue;
-		while ((word = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
-			if (strlen(word) >= sizeof(h->name))
-				continue;
-			h = reallocarray(r->hosts, r->nhosts + 1,
-			    sizeof(*r->hosts));
-			if (h == NULL) {
-				fclose(f);
-				return -1;
-			}
-			r->hosts = h;
-			h = &r->hosts[r->nhosts++];
-			snprintf(h->name, sizeof(h->name), "%s", word);
-			resolver_canon(h->name);
-			h->addr = ss;
-		}
+		while (rc == 0 &&
+		    (word = strtok_r(NULL, " \t\r\n", &save)) != NULL)
+			if (strlen(word) < 256)
+				rc = resolver_add_host(r, word, &ss);
 	}
+	if (ferror(f))		/* a directory, an I/O error */
+		rc = -1;
+	free(line);
 	fclose(f);
-	return 0;
+	if (r->nhosts > 1)
+		qsort(r->hosts, r->nhosts, sizeof(*r->hosts),
+		    resolver_host_cmp);
+	return rc;
 }
 
 
@@ -195,6 +232,7 @@ resolver_new(struct event_base *base, const struct config *c, char *err,
 		return NULL;
 	}
 	r->refs = 1;
+	r->base = base;
 	if ((r->dns = evdns_base_new(base, 0)) == NULL) {
 		snprintf(err, errsize, "resolver: evdns_base_new failed");
 		free(r);
@@ -255,23 +293,88 @@ resolver_kind(const struct resolver_query *q)
 }
 
 
-/* Hand the answer over once both halves are in; free the query. */
+/* Hand the answer to the caller, once, with what is in. */
 static void
-resolver_finish(struct resolver_query *q)
+resolver_deliver(struct resolver_query *q)
 {
 	enum reason	 why = REASON_NONE;
 	const char	*kind = NULL;
+	resolver_cb	 cb = q->cb;
 
-	if (q->hold > 0 || !q->half[0].done || !q->half[1].done)
+	if (cb == NULL)
 		return;
+	q->cb = NULL;
 	if (q->naddrs == 0) {
 		why = REASON_DNS_ERROR;
 		kind = resolver_kind(q);
 	}
-	if (q->cb != NULL)
-		q->cb(q->arg, why, kind, q->addrs, q->naddrs);
+	cb(q->arg, why, kind, q->addrs, q->naddrs);
+}
+
+
+/* Both halves in (and no start or cancel under way): answer, free. */
+static void
+resolver_finish(struct resolver_query *q)
+{
+	if (q->hold > 0 || !q->half[0].done || !q->half[1].done)
+		return;
+	resolver_deliver(q);
+	if (q->grace != NULL)
+		event_free(q->grace);
 	resolver_unref(q->res);
 	free(q);
+}
+
+
+/* Stop the halves still asked; their callbacks finish the query. */
+static void
+resolver_stop(struct resolver_query *q)
+{
+	int	 i;
+
+	q->hold++;
+	if (q->grace != NULL)
+		event_del(q->grace);
+	for (i = 0; i < 2; i++)
+		if (!q->half[i].done && q->half[i].req != NULL)
+			evdns_cancel_request(q->res->dns, q->half[i].req);
+	q->hold--;
+	resolver_finish(q);	/* frees it if both halves are in */
+}
+
+
+/*
+ * One half has addresses and the other is late (a server that drops
+ * AAAA queries, say): answer with what is in, as evdns's getaddrinfo
+ * and RFC 8305's resolution delay do, instead of failing at the
+ * deadline.
+ */
+static void
+resolver_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct resolver_query	*q = arg;
+
+	(void)fd;
+	(void)what;
+	q->hold++;
+	resolver_deliver(q);
+	q->hold--;
+	resolver_stop(q);
+}
+
+
+/* An address already in the answer (servers repeat records). */
+static bool
+resolver_seen(const struct resolver_query *q,
+    const struct sockaddr_storage *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->naddrs; i++)
+		if (q->addrs[i].ss_family == ss->ss_family &&
+		    memcmp(&q->addrs[i], ss, sizeof(*ss)) == 0)
+			return true;
+	return false;
 }
 
 
@@ -301,7 +404,16 @@ resolver_on_answer(int result, char type, int count, int ttl,
 			    (char *)addresses + 16 * k, 16);
 		} else
 			break;
-		q->naddrs++;
+		if (!resolver_seen(q, ss))
+			q->naddrs++;
+	}
+	if (q->naddrs > 0 && !q->half[1 - i].done && q->cb != NULL &&
+	    q->grace == NULL &&
+	    (q->grace = evtimer_new(q->res->base, resolver_on_grace, q))
+	    != NULL) {
+		struct timeval	 tv = { 0, RESOLVER_GRACE_MS * 1000 };
+
+		evtimer_add(q->grace, &tv);
 	}
 	resolver_finish(q);
 }
@@ -328,11 +440,23 @@ static size_t
 resolver_from_hosts(struct resolver *r, const char *name,
     struct sockaddr_storage *out)
 {
-	size_t	 i, n = 0;
+	struct resolver_host	 key, *h;
+	char			 canon[256];
+	size_t			 n = 0;
 
-	for (i = 0; i < r->nhosts && n < RESOLVER_MAX_ADDRS; i++)
-		if (strcasecmp(r->hosts[i].name, name) == 0)
-			out[n++] = r->hosts[i].addr;
+	if (r->nhosts == 0 || strlen(name) >= sizeof(canon))
+		return 0;
+	snprintf(canon, sizeof(canon), "%s", name);
+	resolver_canon(canon);
+	key.name = canon;
+	if ((h = bsearch(&key, r->hosts, r->nhosts, sizeof(*h),
+	    resolver_host_cmp)) == NULL)
+		return 0;
+	while (h > r->hosts && strcmp(h[-1].name, canon) == 0)
+		h--;
+	for (; h < r->hosts + r->nhosts && strcmp(h->name, canon) == 0 &&
+	    n < RESOLVER_MAX_ADDRS; h++)
+		out[n++] = h->addr;
 	return n;
 }
 
@@ -387,15 +511,8 @@ resolver_query(struct resolver *r, const char *name, resolver_cb cb,
 void
 resolver_cancel(struct resolver_query *q)
 {
-	int	 i;
-
 	if (q == NULL)
 		return;
 	q->cb = NULL;
-	q->hold++;
-	for (i = 0; i < 2; i++)
-		if (!q->half[i].done && q->half[i].req != NULL)
-			evdns_cancel_request(q->res->dns, q->half[i].req);
-	q->hold--;
-	resolver_finish(q);	/* frees it if both halves are in */
+	resolver_stop(q);
 }

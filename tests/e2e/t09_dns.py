@@ -120,3 +120,26 @@ def test_truncated_answer(t):
                     egressd__dns__answers=0, egressd__dns__error="TRUNCATED")
     assert env.hub.connections == 0 and env.tcp.connections == 0
     assert env.proxy.alive()
+
+
+def _v4_only_silent_aaaa(name, qtype, n):
+    return "SILENT" if qtype == h.QTYPE_AAAA else [h.HUB_IP]
+
+
+def test_silent_aaaa_does_not_fail_a_found_a(t):
+    """A server that answers A and drops AAAA queries: the A answer is
+    used after a short grace, not lost at the deadline (504)."""
+    env = h.Env(t, dns={"v4only.svc.allowed.example": _v4_only_silent_aaaa})
+    r = _ask(env, "v4only.svc.allowed.example", port=env.tcp.port)
+    h.assert_answer(r, 200)
+    rec = env.records(1)[0]
+    h.check_record(rec, destination__ip=h.HUB_IP, egressd__dns__answers=1,
+                   egressd__dns__error=None)
+
+
+def test_repeated_answers_counted_once(t):
+    env = h.Env(t, dns={"dup.svc.allowed.example": [h.HUB_IP] * 20})
+    r = _ask(env, "dup.svc.allowed.example", port=env.tcp.port)
+    h.assert_answer(r, 200)
+    rec = env.records(1)[0]
+    h.check_record(rec, egressd__dns__answers=1)

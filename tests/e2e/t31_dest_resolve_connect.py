@@ -158,9 +158,17 @@ def test_hosts_file_answers_without_dns_and_is_still_checked(t):
                     "127.0.0.2  Hosted.SVC.allowed.example.  alias.svc."
                     "allowed.example\n"
                     "10.1.2.3   inner.svc.allowed.example # internal\n"
-                    "not-an-address bogus.svc.allowed.example\n")
+                    "not-an-address bogus.svc.allowed.example\n"
+                    # a comment longer than any line buffer stays one
+                    "# " + "x" * 1100 + " 127.0.0.2 "
+                    "commented.svc.allowed.example\n"
+                    # and a long line keeps its late names
+                    "127.0.0.2 " + " ".join("n%d.x.example" % i
+                                            for i in range(200)) +
+                    " late.svc.allowed.example\n")
     env = h.Env(t, config_hook=hosts)
-    for name in ("hosted.svc.allowed.example", "alias.svc.allowed.example"):
+    for name in ("hosted.svc.allowed.example", "alias.svc.allowed.example",
+                 "late.svc.allowed.example"):
         r = h.open_tunnel(env.port, "%s:%d" % (name, env.tcp.port))
         h.assert_answer(r, 200)
         r.sock.close()
@@ -174,6 +182,11 @@ def test_hosts_file_answers_without_dns_and_is_still_checked(t):
     assert r.status in (502, 504), r
     r.sock.close()
     assert env.dns.queries("bogus.svc.allowed.example"), env.dns.queries()
-    recs = env.records(4, timeout=5)
-    assert sorted(x["http"]["response"]["status_code"] for x in recs)[:3] \
-        == [200, 200, 403], recs
+    r = h.open_tunnel(env.port, "commented.svc.allowed.example:%d" %
+                      env.tcp.port)
+    assert r.status in (502, 504), r
+    r.sock.close()
+    assert env.dns.queries("commented.svc.allowed.example")
+    recs = env.records(6, timeout=5)
+    assert sorted(x["http"]["response"]["status_code"] for x in recs)[:4] \
+        == [200, 200, 200, 403], recs
