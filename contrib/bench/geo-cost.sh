@@ -18,23 +18,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-EGRESSD=${EGRESSD:-$here/../../src/egressd}
-ROUNDS=${ROUNDS:-3}
-SECS=${SECS:-5}
-CONCURRENCY=${CONCURRENCY:-16}
-load="python3 $here/connect-load.py"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/egressd-bench.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$here/onoff.sh"
 
 if [ -n "${GEO_DB-}" ]; then
 	db=$GEO_DB
@@ -47,10 +31,6 @@ else
 	private=""
 fi
 echo "127.0.0.2 sink.bench.example" > "$tmp/hosts"
-
-sinkport=$(freeport)
-$load sink 127.0.0.2 "$sinkport" &
-pids="$pids $!"
 
 # conf MODE PORT: write $tmp/MODE.conf
 conf() {
@@ -77,39 +57,6 @@ $geo
 EOC
 }
 
-# run MODE: start egressd, load it, print the rate, stop it
-run() {
-	port=$(freeport)
-	conf "$1" "$port"
-	"$EGRESSD" -c "$tmp/$1.conf" 2>>"$tmp/$1.stderr" &
-	epid=$!
-	i=0
-	while ! $load load "$port" "sink.bench.example:$sinkport" \
-	    --seconds 0.2 --concurrency 1 >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || { echo "egressd did not start:" >&2;
-		    cat "$tmp/$1.stderr" >&2; exit 1; }
-		sleep 0.1
-	done
-	$load load "$port" "sink.bench.example:$sinkport" --seconds "$SECS" \
-	    --concurrency "$CONCURRENCY" | sed -n 's/.*rate=//p'
-	kill "$epid"
-	wait "$epid" 2>/dev/null || true
-}
-
-best_off=0
-best_on=0
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	off=$(run off)
-	on=$(run on)
-	echo "round $r: geo off $off/s, geo on $on/s"
-	best_off=$(echo "$off $best_off" | awk '{print ($1 > $2) ? $1 : $2}')
-	best_on=$(echo "$on $best_on" | awk '{print ($1 > $2) ? $1 : $2}')
-	r=$((r + 1))
-done
+rounds "geo off" "geo on" "sink.bench.example:$sinkport"
 [ -n "${GEO_DB-}" ] || grep -q '"country_iso_code":"DE"' "$tmp/on.access.log" ||
 	echo "warning: no DE client in the geo-on log: lookups not made?" >&2
-echo "best: geo off $best_off/s, geo on $best_on/s"
-echo "$best_on $best_off" | awk '{ printf "ratio on/off %.3f (cost %.1f%%)\n",
-    $1 / $2, 100 * (1 - $1 / $2) }'

@@ -121,24 +121,7 @@ def refragment(hello, size):
     return out
 
 
-def finish_tls(sock, obj, inc, out, first=b""):
-    """Drive a memory-BIO handshake over sock to the end (bounded)."""
-    inc.write(first)
-    for _ in range(100):
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            pending = out.read()
-            if pending:
-                sock.sendall(pending)
-            data = sock.recv(65536)
-            if not data:
-                raise EOFError("EOF during TLS handshake")
-            inc.write(data)
-    pending = out.read()
-    if pending:
-        sock.sendall(pending)
+finish_tls = h.finish_tls
 
 
 def check_dest(rec, **want):

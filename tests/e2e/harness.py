@@ -1162,7 +1162,13 @@ def tls_early(pki, port, name, dport, payload=b""):
     r = read_head(s)
     if r.status != 200:
         return r, None, s, inc, out
-    inc.write(r.rest)
+    finish_tls(s, obj, inc, out, r.rest)
+    return r, obj, s, inc, out
+
+
+def finish_tls(sock, obj, inc, out, first=b""):
+    """Drive a memory-BIO handshake over sock to the end (bounded)."""
+    inc.write(first)
     for _ in range(100):
         try:
             obj.do_handshake()
@@ -1170,15 +1176,14 @@ def tls_early(pki, port, name, dport, payload=b""):
         except ssl.SSLWantReadError:
             pending = out.read()
             if pending:
-                s.sendall(pending)
-            data = s.recv(65536)
+                sock.sendall(pending)
+            data = sock.recv(65536)
             if not data:
                 raise EOFError("EOF during TLS handshake")
             inc.write(data)
     pending = out.read()
     if pending:
-        s.sendall(pending)
-    return r, obj, s, inc, out
+        sock.sendall(pending)
 
 
 def bio_exchange(obj, s, inc, out, payload, want):
